@@ -1,0 +1,187 @@
+"""2-D convolution (cross-correlation, as deep learning and PyTorch define it).
+
+Two versions with the same signature, the same checks and the same results:
+
+* :func:`conv2d_naive` -- plain loops, to be read (lesson 01, ``01_convolution_by_hand.ipynb``);
+* :func:`conv2d` -- vectorized: all windows are gathered at once (im2col) and multiplied with
+  the filters in one BLAS matrix product.
+
+Both equal ``torch.nn.functional.conv2d`` (``tests/test_reference_vs_torch.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from course_utils.reference.arguments import (
+    as_float_array,
+    check_ndim,
+    check_window_fits,
+    conv_padding,
+    int_pair,
+)
+from course_utils.reference.shapes import pad_sides
+
+
+@dataclass(frozen=True)
+class ConvCall:
+    """A checked conv2d call: 4-D arrays plus everything the loops need."""
+
+    x: np.ndarray  # (N, C, H, W), already padded
+    weight: np.ndarray  # (F, C, KH, KW)
+    bias: np.ndarray | None  # (F,)
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    padding: tuple[int, int, int, int]  # top, bottom, left, right
+    out_hw: tuple[int, int]
+    input_ndim: int  # 2, 3 or 4: the caller gets an output with the same layout
+
+    def restore_layout(self, out: np.ndarray) -> np.ndarray:
+        """(N, F, H_out, W_out) -> the caller's layout: (F, H_out, W_out) or (H_out, W_out)."""
+        if self.input_ndim == 4:
+            return out
+        if self.input_ndim == 3:
+            return out[0]
+        return out[0, 0]
+
+
+def prepare_conv2d(x, weight, bias, stride, padding, dilation, op: str = "conv2d") -> ConvCall:
+    """Check a conv2d call and bring it to the batched, padded form. See :func:`conv2d`."""
+    x = as_float_array(x, "x", op)
+    weight = as_float_array(weight, "weight", op)
+    check_ndim(x, "x", op, {4: "(N, C, H, W)", 3: "(C, H, W)", 2: "(H, W)"})
+    if x.ndim == 2:
+        check_ndim(weight, "weight", op, {2: "(KH, KW) to go with a 2-D image x"})
+        x4, w4 = x[None, None], weight[None, None]
+    else:
+        check_ndim(weight, "weight", op, {4: "(F, C, KH, KW)"})
+        x4, w4 = (x if x.ndim == 4 else x[None]), weight
+    if 0 in x4.shape or 0 in w4.shape:
+        raise ValueError(
+            f"{op}: x and weight must not be empty, got x {x.shape} and weight {weight.shape}"
+        )
+    if x4.shape[1] != w4.shape[1]:
+        raise ValueError(
+            f"{op}: input has {x4.shape[1]} channels but weight expects {w4.shape[1]} "
+            f"(x shape {x.shape}, weight shape {weight.shape}; weight is (F, C, KH, KW))"
+        )
+    b = None
+    if bias is not None:
+        if x.ndim == 2:
+            b = as_float_array(bias, "bias", op).reshape(-1)
+            if b.shape != (1,):
+                raise ValueError(f"{op}: bias for a 2-D kernel must be a single number, got {np.shape(bias)}")
+        else:
+            b = as_float_array(bias, "bias", op)
+            if b.shape != (w4.shape[0],):
+                raise ValueError(
+                    f"{op}: bias must have shape ({w4.shape[0]},), one value per filter, "
+                    f"got shape {b.shape}"
+                )
+    stride = int_pair(stride, "stride", op, minimum=1)
+    dilation = int_pair(dilation, "dilation", op, minimum=1)
+    kernel = (w4.shape[2], w4.shape[3])
+    sides = conv_padding(padding, kernel, stride, dilation, op)
+    padded_hw = (x4.shape[2] + sides[0] + sides[1], x4.shape[3] + sides[2] + sides[3])
+    check_window_fits(
+        padded_hw, kernel, dilation, op,
+        f"x shape {x.shape}, padding (top, bottom, left, right) {sides}",
+    )
+    out_hw = tuple(
+        (padded_hw[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(2)
+    )
+    dtype = np.result_type(x4.dtype, w4.dtype, *(() if b is None else (b.dtype,)))
+    return ConvCall(
+        x=pad_sides(x4.astype(dtype, copy=False), sides),
+        weight=w4.astype(dtype, copy=False),
+        bias=None if b is None else b.astype(dtype, copy=False),
+        stride=stride,
+        dilation=dilation,
+        padding=sides,
+        out_hw=out_hw,
+        input_ndim=x.ndim,
+    )
+
+
+def window_view(xp: np.ndarray, kernel, stride, dilation, out_hw) -> np.ndarray:
+    """Every receptive field of a padded ``(N, C, Hp, Wp)`` array as a strided view.
+
+    Returns ``(N, C, KH, KW, H_out, W_out)`` where ``[n, c, i, j, y, x]`` is
+    ``xp[n, c, y*sh + i*dh, x*sw + j*dw]``. No data is copied.
+    """
+    n_stride, c_stride, h_stride, w_stride = xp.strides
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    return np.lib.stride_tricks.as_strided(
+        xp,
+        shape=(xp.shape[0], xp.shape[1], kh, kw, out_hw[0], out_hw[1]),
+        strides=(n_stride, c_stride, dh * h_stride, dw * w_stride, sh * h_stride, sw * w_stride),
+        writeable=False,
+    )
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1) -> np.ndarray:
+    """2-D cross-correlation, exactly ``torch.nn.functional.conv2d`` (groups=1).
+
+    Shapes:
+        x:      (N, C, H, W), or unbatched (C, H, W), or a plain image (H, W)
+        weight: (F, C, KH, KW)                        or a plain kernel (KH, KW) with a 2-D x
+        bias:   (F,) or None                          (a single number with a 2-D x)
+        out:    (N, F, H_out, W_out), (F, H_out, W_out) or (H_out, W_out), following x
+
+    Formula (no kernel flip -- that is what makes it cross-correlation)::
+
+        out[n, f, y, x] = bias[f] + sum_{c, i, j} x_pad[n, c, y*sh + i*dh, x*sw + j*dw] * weight[f, c, i, j]
+        H_out = floor((H + 2*ph - dh*(KH - 1) - 1) / sh) + 1      (likewise W_out)
+
+    ``stride``, ``dilation``: int or ``(h, w)``, at least 1. ``padding``: int, ``(ph, pw)``,
+    ``'valid'`` (none) or ``'same'`` (output as large as the input; stride 1 only; an even kernel
+    gets its extra padding at the bottom/right, as in PyTorch). Zero padding.
+
+    dtype: float32 and float64 are kept (mixed inputs give the wider one); integer and
+    boolean inputs become float64.
+
+    How: pad, view every receptive field without copying (:func:`window_view`), lay the
+    windows out as the columns of one matrix (im2col) and multiply by the filters, flattened to
+    ``(F, C*KH*KW)``, in a single BLAS product. Lesson 01 derives the loops this replaces.
+    """
+    call = prepare_conv2d(x, weight, bias, stride, padding, dilation)
+    n, c, _, _ = call.x.shape
+    f, _, kh, kw = call.weight.shape
+    h_out, w_out = call.out_hw
+    windows = window_view(call.x, (kh, kw), call.stride, call.dilation, call.out_hw)
+    # im2col, with the batch folded into the columns: (C*KH*KW, N*H_out*W_out).
+    columns = windows.transpose(1, 2, 3, 0, 4, 5).reshape(c * kh * kw, n * h_out * w_out)
+    out = call.weight.reshape(f, c * kh * kw) @ columns  # (F, N*H_out*W_out): one BLAS product
+    out = out.reshape(f, n, h_out, w_out).transpose(1, 0, 2, 3)
+    if call.bias is not None:
+        out = out + call.bias[None, :, None, None]
+    return call.restore_layout(np.ascontiguousarray(out))
+
+
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1) -> np.ndarray:
+    """The same as :func:`conv2d`, written as plain loops so that it can be read line by line.
+
+    For every image ``n``, every filter ``f`` and every output position ``(y, x)``: cut the
+    receptive field out of the padded input, multiply it element by element with the filter,
+    add everything up, add the bias. Slow (Python loops), but obviously right; lesson 01 walks
+    through it and the tests check it against :func:`conv2d` and PyTorch.
+    """
+    call = prepare_conv2d(x, weight, bias, stride, padding, dilation, op="conv2d_naive")
+    xp, w = call.x, call.weight
+    (sh, sw), (dh, dw) = call.stride, call.dilation
+    n_images, f_filters = xp.shape[0], w.shape[0]
+    kh, kw = w.shape[2], w.shape[3]
+    h_out, w_out = call.out_hw
+    out = np.zeros((n_images, f_filters, h_out, w_out), dtype=xp.dtype)
+    for n in range(n_images):
+        for f in range(f_filters):
+            for y in range(h_out):
+                for x_ in range(w_out):
+                    top, left = y * sh, x_ * sw
+                    window = xp[n, :, top : top + dh * (kh - 1) + 1 : dh, left : left + dw * (kw - 1) + 1 : dw]
+                    out[n, f, y, x_] = np.sum(window * w[f])
+                    if call.bias is not None:
+                        out[n, f, y, x_] += call.bias[f]
+    return call.restore_layout(out)

@@ -1,0 +1,83 @@
+"""Output sizes and padding: the arithmetic of lesson 02 (``02_padding_and_stride.ipynb``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_utils.reference.arguments import _is_int, as_float_array, int_pair
+
+
+def output_size(n: int, kernel_size: int, padding=0, stride: int = 1, dilation: int = 1) -> int:
+    """Length of a convolution's (or pooling's) output along one axis.
+
+    ``floor((n + 2p - d(k - 1) - 1) / s) + 1``, which for ``d = 1`` is the familiar
+    ``floor((n + 2p - k) / s) + 1``. The division rounds *down*, as in PyTorch: a window that
+    would hang over the padded edge is dropped.
+
+    ``padding`` is an int, ``'valid'`` (0) or ``'same'`` (output length ``n``; stride 1 only).
+
+    >>> output_size(5, 3)                        # 5x5 image, 3x3 kernel
+    3
+    >>> output_size(7, 3, padding=1, stride=2)   # (7 + 2 - 3) / 2 + 1
+    4
+    >>> output_size(6, 3, stride=2)              # (6 - 3) / 2 = 1.5 rounds down to 1
+    2
+    """
+    op = "output_size"
+    for name, value, minimum in (("n", n, 1), ("kernel_size", kernel_size, 1),
+                                 ("stride", stride, 1), ("dilation", dilation, 1)):
+        if not _is_int(value):
+            raise TypeError(f"{op}: {name} must be an int, got {value!r}")
+        if value < minimum:
+            raise ValueError(f"{op}: {name} must be at least {minimum}, got {value}")
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = 0
+        elif padding == "same":
+            if stride != 1:
+                raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
+            return n
+        else:
+            raise ValueError(f"{op}: padding must be an int, 'valid' or 'same', got {padding!r}")
+    if not _is_int(padding):
+        raise TypeError(f"{op}: padding must be an int, 'valid' or 'same', got {padding!r}")
+    if padding < 0:
+        raise ValueError(f"{op}: padding must be at least 0 (no negative padding), got {padding}")
+    span = dilation * (kernel_size - 1) + 1
+    if span > n + 2 * padding:
+        raise ValueError(
+            f"{op}: the kernel covers {span} pixels (kernel_size {kernel_size}, dilation "
+            f"{dilation}) but the padded input is only {n + 2 * padding} (n {n}, padding {padding})"
+        )
+    return (n + 2 * padding - span) // stride + 1
+
+
+def pad(x, padding, value: float = 0.0) -> np.ndarray:
+    """Pad the last two axes of ``x`` (``(..., H, W)`` -> ``(..., H + 2ph, W + 2pw)``).
+
+    ``padding`` is an int (the same on every side) or ``(ph, pw)``. ``x`` is not modified; a new
+    array of the same dtype is returned (integer input becomes float64, like every reference op).
+
+    >>> pad(np.ones((2, 2)), 1)
+    array([[0., 0., 0., 0.],
+           [0., 1., 1., 0.],
+           [0., 1., 1., 0.],
+           [0., 0., 0., 0.]])
+    """
+    x = as_float_array(x, "x", "pad")
+    if x.ndim < 2:
+        raise ValueError(f"pad: x must have at least 2 dimensions (..., H, W), got shape {x.shape}")
+    ph, pw = int_pair(padding, "padding", "pad", minimum=0)
+    return pad_sides(x, (ph, ph, pw, pw), value)
+
+
+def pad_sides(x: np.ndarray, sides: tuple[int, int, int, int], value: float = 0.0) -> np.ndarray:
+    """Pad the last two axes by ``(top, bottom, left, right)``; returns ``x`` itself if all 0."""
+    top, bottom, left, right = sides
+    if not any(sides):
+        return x
+    out = np.full(
+        x.shape[:-2] + (x.shape[-2] + top + bottom, x.shape[-1] + left + right), value, x.dtype
+    )
+    out[..., top : top + x.shape[-2], left : left + x.shape[-1]] = x
+    return out
