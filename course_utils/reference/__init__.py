@@ -13,6 +13,10 @@ conv2d_naive      the same as readable loops                            01
 relu, softmax     activations                                           03
 max_pool2d        max over each window                                  04
 avg_pool2d        mean over each window (padded zeros count)            04
+conv2d_backward   gradients of conv2d (x, weight, bias)                 06
+relu_backward     ReLU gates the gradient                               06
+max_pool2d_backward  max pooling routes it to the winner (PyTorch ties) 06
+avg_pool2d_backward  average pooling spreads it evenly              06
 ================  ====================================================  ===========
 """
 

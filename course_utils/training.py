@@ -1,0 +1,357 @@
+"""Training and evaluation for lesson 05: a loop a beginner can read, with what makes it fast.
+
+``train(model, data, config)`` runs mini-batch SGD (Nesterov momentum) with a warm-up-then-decay
+learning rate, label smoothing, on-device augmentation (``course_utils.augment``), mixed precision
+and channels_last on a GPU, and evaluates after every epoch (optionally averaging the scores of
+each image and its mirror image: flip test-time augmentation). It shows tqdm bars for epochs and
+batches and returns a ``History``.
+
+With ``checkpoint_dir`` it saves everything after every epoch -- weights, optimizer, schedule,
+gradient scaler, averaged weights and every random-number state, including the data pipeline's
+shuffling and augmentation generator -- so a run that is stopped and started again continues where
+it left off and ends exactly where an uninterrupted run with the same seed ends.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_utils.augment import DeviceBatches
+
+CHECKPOINT_NAME = "last.pt"
+
+
+def pick_device(preferred: str | torch.device | None = None) -> torch.device:
+    """``preferred`` if given ("cuda", "mps", "cpu"), else the first of cuda, mps, cpu available."""
+    if preferred not in (None, "", "auto"):
+        device = torch.device(preferred)
+        available = {"cpu": True, "cuda": torch.cuda.is_available(),
+                     "mps": torch.backends.mps.is_available()}
+        if not available.get(device.type, False):
+            raise RuntimeError(f"pick_device: {device.type!r} was asked for but is not available "
+                               f"here; available: {[k for k, v in available.items() if v]}")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a run (saved in each checkpoint; a resumed run must use the same).
+
+    ``lr`` is the peak learning rate, reached after ``warmup`` (a fraction of all steps) and then
+    decayed linearly to 0 (``schedule="warmup_decay"``); ``schedule="constant"`` keeps ``lr``. ``mixed_precision``: "auto" (bf16 on a GPU that has it, else fp16 with
+    a gradient scaler; off on CPU and MPS), "bf16", "fp16" or "off". ``channels_last``: None means
+    on for CUDA only. ``ema_decay``: keep an exponential moving average of the weights and evaluate
+    that (weight averaging); None turns it off. ``evaluate_each_epoch=False`` evaluates only
+    after the last epoch (the others get NaN in the history).
+    """
+
+    epochs: int = 10
+    batch_size: int = 512
+    lr: float = 0.2
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    warmup: float = 0.2
+    schedule: str = "warmup_decay"
+    label_smoothing: float = 0.1
+    augment: bool = True
+    crop_padding: int = 4
+    mixed_precision: str = "auto"
+    channels_last: bool | None = None
+    flip_tta: bool = True
+    ema_decay: float | None = None
+    evaluate_each_epoch: bool = True
+    seed: int = 0
+
+
+@dataclass
+class TrainingPlan:
+    """What lesson 05 trains on a device: network width, data subset, settings, and why."""
+
+    device: torch.device
+    width: int
+    subset: int | None
+    config: TrainConfig
+    message: str
+
+
+def plan_training(device: torch.device, epochs: int | None = None, batch_size: int | None = None,
+                  subset: int | None = None, width: int | None = None) -> TrainingPlan:
+    """Settings for lesson 05's main run; ``None`` means "the default for this device".
+
+    A GPU gets the full model (width 64) on all images for 20 epochs at batch 512; the CPU, some
+    50-100 times slower, a narrower model (width 16) on 5,000 images for 4 epochs at batch 64.
+    The learning rate follows the batch size (0.1 per 128 images: the linear scaling rule).
+    """
+    gpu = device.type in ("cuda", "mps")
+    plan_width = width or (64 if gpu else 16)
+    plan_epochs = epochs or (20 if gpu else 4)
+    plan_batch = batch_size or (512 if gpu else 64)
+    plan_subset = subset if subset is not None else (None if gpu else 5000)
+    config = TrainConfig(epochs=plan_epochs, batch_size=plan_batch, lr=0.1 * plan_batch / 128)
+    images = f"{plan_subset:,} training images" if plan_subset else "all training images"
+    message = (f"Training on {device.type.upper()}: CourseCNN(width={plan_width}), {images}, "
+               f"{plan_epochs} epochs, batch {plan_batch}, peak learning rate {config.lr:g}.")
+    if not gpu:
+        message += ("\nNo GPU found, so this is a smaller budget than the GPU run (width 64, all "
+                    "50,000 images, 20 epochs): expect a lower accuracy. Run the notebook on a machine with a "
+                    "GPU to train the full model.")
+    return TrainingPlan(device, plan_width, plan_subset, config, message)
+
+
+@dataclass
+class History:
+    """One entry per epoch. Accuracies are fractions in [0, 1]; seconds are cumulative."""
+
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    learning_rate: list[float] = field(default_factory=list)
+    train_seconds: list[float] = field(default_factory=list)
+
+    @property
+    def final_test_accuracy(self) -> float:
+        return self.test_accuracy[-1] if self.test_accuracy else float("nan")
+
+
+def train(model: nn.Module, data, config: TrainConfig | None = None,
+          device: torch.device | str | None = None, checkpoint_dir: str | os.PathLike | None = None,
+          progress: bool = True, train_batches: Iterable | None = None,
+          on_epoch_end: Callable[[int, History], None] | None = None) -> History:
+    """Train ``model`` in place on ``data`` (a ``CIFAR10Data``) and return its ``History``.
+
+    ``train_batches`` replaces the on-device pipeline by any iterable of (images, labels) batches
+    (lesson 05 feeds the tutorial's DataLoader through it); exact resume needs the default.
+    ``on_epoch_end(epoch, history)`` is called after each epoch's checkpoint is written.
+    """
+    config = config or TrainConfig()
+    device = pick_device(device)
+    amp_dtype, use_scaler = mixed_precision_settings(device, config.mixed_precision)
+    channels_last = device.type == "cuda" if config.channels_last is None else config.channels_last
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    model.to(device=device, memory_format=memory_format)
+
+    generator = torch.Generator().manual_seed(config.seed)
+    if train_batches is None:
+        train_batches = DeviceBatches(data.train_images, data.train_labels, config.batch_size,
+                                      device, augment=config.augment,
+                                      crop_padding=config.crop_padding, generator=generator)
+    test_batches = DeviceBatches(data.test_images, data.test_labels, 1024, device)
+    steps = config.epochs * len(train_batches)
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                                nesterov=True, weight_decay=config.weight_decay)
+    if config.schedule not in ("warmup_decay", "constant"):
+        raise ValueError(f"schedule must be 'warmup_decay' or 'constant', got {config.schedule!r}")
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: warmup_then_decay(step, steps, config.warmup)
+        if config.schedule == "warmup_decay" else 1.0)
+    scaler = torch.amp.GradScaler(device.type, enabled=use_scaler)
+    averaged = averaged_model(model, config.ema_decay)
+    history = History()
+
+    checkpoint = Path(checkpoint_dir) / CHECKPOINT_NAME if checkpoint_dir else None
+    start_epoch = 0
+    if checkpoint is not None and checkpoint.is_file():
+        start_epoch = _restore(checkpoint, config, model, optimizer, scheduler, scaler, averaged,
+                               generator, history, device)
+
+    from tqdm.auto import tqdm
+
+    epochs_bar = tqdm(range(start_epoch, config.epochs), desc="epochs", disable=not progress,
+                      initial=start_epoch, total=config.epochs)
+    for epoch in epochs_bar:
+        model.train()
+        started = time.perf_counter()
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        seen = 0
+        batches_bar = tqdm(train_batches, desc=f"epoch {epoch + 1}", leave=False,
+                           disable=not progress)
+        for step, (images, labels) in enumerate(batches_bar):
+            images = images.to(device, non_blocking=True).contiguous(memory_format=memory_format)
+            labels = labels.to(device, non_blocking=True)
+            with torch.autocast(device.type, dtype=amp_dtype or torch.float32,
+                                enabled=amp_dtype is not None):
+                scores = model(images)
+                loss = F.cross_entropy(scores, labels, label_smoothing=config.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            if averaged is not None:
+                averaged.update_parameters(model)
+            loss_sum += loss.detach().float() * len(labels)
+            correct += (scores.argmax(1) == labels).sum()
+            seen += len(labels)
+            if progress and step % 10 == 0:  # reading a number waits for the GPU: not every step
+                batches_bar.set_postfix(loss=f"{loss_sum.item() / seen:.3f}",
+                                        acc=f"{correct.item() / seen:.1%}")
+        _synchronize(device)
+        elapsed = time.perf_counter() - started
+        evaluated = averaged.module if averaged is not None else model
+        test_loss, test_accuracy = float("nan"), float("nan")
+        if config.evaluate_each_epoch or epoch + 1 == config.epochs:
+            test_loss, test_accuracy = evaluate(evaluated, test_batches, flip_tta=config.flip_tta,
+                                                amp_dtype=amp_dtype, memory_format=memory_format)
+        history.epoch.append(epoch + 1)
+        history.train_loss.append(loss_sum.item() / seen)
+        history.train_accuracy.append(correct.item() / seen)
+        history.test_loss.append(test_loss)
+        history.test_accuracy.append(test_accuracy)
+        history.learning_rate.append(scheduler.get_last_lr()[0])
+        history.train_seconds.append(elapsed + (history.train_seconds[-1]
+                                                if history.train_seconds else 0.0))
+        epochs_bar.set_postfix(train_acc=f"{history.train_accuracy[-1]:.1%}",
+                               test_acc=f"{test_accuracy:.1%}")
+        if checkpoint is not None:
+            _save(checkpoint, epoch + 1, config, model, optimizer, scheduler, scaler, averaged,
+                  generator, history)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch + 1, history)
+    if averaged is not None:  # the averaged weights are the result
+        model.load_state_dict(averaged.module.state_dict())
+    return history
+
+
+def warmup_then_decay(step: int, total_steps: int, warmup: float) -> float:
+    """Learning-rate factor: 0 -> 1 linearly over the first ``warmup`` of steps, then 1 -> 0."""
+    warmup_steps = max(1, round(warmup * total_steps))
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
+
+def mixed_precision_settings(device: torch.device, mode: str) -> tuple[torch.dtype | None, bool]:
+    """(autocast dtype or None, whether a gradient scaler is needed) for ``device`` and ``mode``."""
+    if mode not in ("auto", "bf16", "fp16", "off"):
+        raise ValueError(f"mixed_precision must be 'auto', 'bf16', 'fp16' or 'off', got {mode!r}")
+    if mode == "off" or (mode == "auto" and device.type != "cuda"):
+        return None, False
+    if mode == "auto":
+        mode = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    # fp16 has a narrow range: small gradients underflow to 0 unless the loss is scaled up first.
+    return (torch.bfloat16, False) if mode == "bf16" else (torch.float16, device.type == "cuda")
+
+
+def averaged_model(model: nn.Module, decay: float | None):
+    """An exponential moving average of ``model``'s weights (and BatchNorm statistics), or None."""
+    if decay is None:
+        return None
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, batches: Iterable, flip_tta: bool = False,
+            amp_dtype: torch.dtype | None = None,
+            memory_format: torch.memory_format = torch.contiguous_format) -> torch.Tensor:
+    """Scores (N, 10) float32 on the CPU for every image of ``batches`` (in order).
+
+    With ``flip_tta`` each image's scores are the mean of its scores and its mirror image's.
+    """
+    was_training = model.training
+    model.eval()
+    outputs = []
+    try:
+        for images, _ in batches:
+            device = next(model.parameters()).device
+            images = images.to(device).contiguous(memory_format=memory_format)
+            with torch.autocast(device.type, dtype=amp_dtype or torch.float32,
+                                enabled=amp_dtype is not None):
+                scores = model(images).float()
+                if flip_tta:
+                    scores = (scores + model(images.flip(3)).float()) / 2
+            outputs.append(scores.cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(outputs)
+
+
+def evaluate(model: nn.Module, batches: Iterable, flip_tta: bool = False,
+             amp_dtype: torch.dtype | None = None,
+             memory_format: torch.memory_format = torch.contiguous_format) -> tuple[float, float]:
+    """(mean cross-entropy loss, accuracy in [0, 1]) of ``model`` over ``batches``."""
+    scores = predict(model, batches, flip_tta, amp_dtype, memory_format)
+    labels = torch.cat([labels.cpu() for _, labels in batches])
+    return (F.cross_entropy(scores, labels).item(),
+            (scores.argmax(1) == labels).float().mean().item())
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def _rng_states(device: torch.device) -> dict:
+    states = {"torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        states["cuda"] = torch.cuda.get_rng_state(device)
+    return states
+
+
+def _save(path: Path, epoch: int, config: TrainConfig, model, optimizer, scheduler, scaler,
+          averaged, generator: torch.Generator, history: History) -> None:
+    """Write the checkpoint to a temporary file, then rename it: never a half-written file."""
+    device = next(model.parameters()).device
+    state = {
+        "epoch": epoch,
+        "config": asdict(config),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "scaler": scaler.state_dict(),
+        "averaged": averaged.state_dict() if averaged is not None else None,
+        "data_generator": generator.get_state(),
+        "rng": _rng_states(device),
+        "history": asdict(history),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    torch.save(state, temporary)
+    os.replace(temporary, path)
+
+
+def _restore(path: Path, config: TrainConfig, model, optimizer, scheduler, scaler, averaged,
+             generator: torch.Generator, history: History, device: torch.device) -> int:
+    state = torch.load(path, map_location=device, weights_only=False)
+    if state["config"] != asdict(config):
+        changed = {k: (v, asdict(config)[k]) for k, v in state["config"].items()
+                   if asdict(config).get(k) != v}
+        raise ValueError(
+            f"train: the checkpoint {path} was written with other settings {changed} "
+            "(saved, now). Resume with the same TrainConfig, or use another checkpoint_dir."
+        )
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    scaler.load_state_dict(state["scaler"])
+    if averaged is not None:
+        averaged.load_state_dict(state["averaged"])
+    generator.set_state(state["data_generator"])
+    torch.set_rng_state(state["rng"]["torch"].cpu())
+    if "cuda" in state["rng"] and device.type == "cuda":
+        torch.cuda.set_rng_state(state["rng"]["cuda"].cpu(), device)
+    for name, values in state["history"].items():
+        getattr(history, name).extend(values)
+    return state["epoch"]
+

@@ -1,0 +1,224 @@
+"""The convolution explorer of lesson 01 (``01_convolution_by_hand.ipynb``).
+
+Pure parts, tested directly: :func:`parse_kernel` ("1 0 1; 0 1 0; 1 0 1" -> array),
+:func:`conv_window` (everything about one window: where it sits, its products, its value),
+:func:`window_arithmetic` ("1*1 + 1*0 + ... = 4") and :func:`draw_conv` (state in, HTML out).
+:func:`conv_explorer` only wires controls to :func:`draw_conv`.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from course_utils import images, kernels, plotting
+from course_utils.reference import conv2d, output_size, pad
+from course_utils.widgets.base import Explorer, checkbox, dropdown, slider, textarea
+
+TYPED = "typed in"  # the kernel-dropdown choice that reads the text box
+#: Rows 400-407, columns 200-207 of the photo (pixel values 0-255): the dark jacket on the left,
+#: the white collar on the right -- a real vertical edge for the edge kernels to find.
+PHOTO_CROP = (400, 200, 8, 8)
+
+
+def explorer_inputs() -> dict[str, np.ndarray]:
+    """The images a student can pick: name -> 2-D array (read-only; the photo is read once)."""
+    return {
+        "5x5 example": images.binary_image_5x5(),
+        "6x6 edge image": images.edge_image_6x6(),
+        "photo crop 8x8": _photo_crop(),
+    }
+
+
+@lru_cache(maxsize=1)
+def _photo_crop() -> np.ndarray:
+    crop = np.round(images.photo(crop=PHOTO_CROP) * 255)
+    crop.setflags(write=False)
+    return crop
+
+
+def parse_kernel(text: str) -> np.ndarray:
+    """Read a kernel typed as rows separated by ``;`` or new lines, numbers by spaces or commas.
+
+    >>> parse_kernel("1 0 1; 0 1 0; 1 0 1").tolist()
+    [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]]
+
+    Raises ``ValueError`` saying what is wrong (a word that is not a number, rows of different
+    lengths, nothing typed).
+    """
+    rows = [row.replace(",", " ").split() for row in text.replace("\n", ";").split(";")]
+    rows = [row for row in rows if row]
+    if not rows:
+        raise ValueError("the kernel is empty: type rows of numbers such as 1 0 1; 0 1 0; 1 0 1")
+    lengths = {len(row) for row in rows}
+    if len(lengths) > 1:
+        counts = ", ".join(str(len(row)) for row in rows)
+        raise ValueError(f"every kernel row needs the same number of values; the rows have {counts}")
+    try:
+        return np.array([[float(word) for word in row] for row in rows])
+    except ValueError:
+        bad = next(word for row in rows for word in row if not _is_number(word))
+        raise ValueError(f"{bad!r} is not a number; separate numbers by spaces, rows by ;") from None
+
+
+def _is_number(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
+def _term(pixel: float, weight: float, decimals: int) -> str:
+    weight_text = plotting.format_number(weight, decimals)
+    pixel_text = plotting.format_number(pixel, decimals)
+    if weight < 0:
+        weight_text = f"({weight_text})"
+    if pixel < 0:
+        pixel_text = f"({pixel_text})"
+    return f"{pixel_text}*{weight_text}"
+
+
+def window_arithmetic(window, kernel, decimals: int = 2) -> str:
+    """One output value written out: ``"1*1 + 1*0 + 1*1 + ... = 4"`` (pixel*weight, row by row).
+
+    ``window`` and ``kernel`` are arrays of the same shape ``(KH, KW)``.
+    """
+    window, kernel = np.asarray(window, float), np.asarray(kernel, float)
+    if window.shape != kernel.shape:
+        raise ValueError(f"window_arithmetic: window {window.shape} and kernel {kernel.shape} "
+                         "must have the same shape")
+    terms = " + ".join(_term(p, w, decimals) for p, w in zip(window.flat, kernel.flat))
+    return f"{terms} = {plotting.format_number(np.sum(window * kernel), decimals)}"
+
+
+@dataclass(frozen=True)
+class ConvWindow:
+    """One position of the kernel on the (padded) image."""
+
+    padded: np.ndarray  # (H + 2p, W + 2p)
+    output: np.ndarray  # (H_out, W_out), the whole feature map
+    row: int  # output cell
+    col: int
+    box: plotting.Box  # the receptive field in the padded image: (top, left, KH, KW)
+    window: np.ndarray  # (KH, KW) pixels under the kernel
+    value: float  # output[row, col] = sum(window * kernel)
+
+
+def conv_window(image, kernel, stride: int = 1, padding: int = 0, position: int = 0) -> ConvWindow:
+    """The ``position``-th window (row by row) of ``conv2d(image, kernel, stride, padding)``.
+
+    ``position`` is clamped to the last window. Shapes: image ``(H, W)``, kernel ``(KH, KW)``.
+    """
+    image, kernel = np.asarray(image, float), np.asarray(kernel, float)
+    output = conv2d(image, kernel, stride=stride, padding=padding)
+    padded = pad(image, padding)
+    h_out, w_out = output.shape
+    position = int(np.clip(position, 0, h_out * w_out - 1))
+    row, col = divmod(position, w_out)
+    top, left = row * stride, col * stride
+    kh, kw = kernel.shape
+    window = padded[top:top + kh, left:left + kw]
+    return ConvWindow(padded, output, row, col, (top, left, kh, kw), window, float(output[row, col]))
+
+
+def size_formula(n: int, f: int, p: int, s: int) -> str:
+    """``"floor((5 + 2*0 - 3) / 1) + 1 = 3"``: the output-size formula with the numbers in."""
+    return f"floor(({n} + 2*{p} - {f}) / {s}) + 1 = {output_size(n, f, p, s)}"
+
+
+def _error_html(message: str) -> str:
+    return f'<p class="error" style="color:#b30000"><b>Cannot draw:</b> {html.escape(message)}</p>'
+
+
+def draw_conv(input: str = "5x5 example", kernel: str = "x_pattern", kernel_text: str = "",
+              stride: int = 1, padding: int = 0, position: int = 0,
+              show_all: bool = False) -> str:
+    """The explorer's view as HTML: padded input with the receptive field outlined, the kernel,
+    the output with the current cell outlined (later cells blank unless ``show_all``), the
+    cell's arithmetic and the output size.
+
+    ``input``: a name from :func:`explorer_inputs`; ``kernel``: a name from
+    ``kernels.KERNEL_NAMES`` or ``"typed in"`` to read ``kernel_text`` (see :func:`parse_kernel`).
+    A kernel that cannot be read or does not fit gives a message instead of a picture.
+    """
+    image = explorer_inputs()[input]
+    try:
+        weights = parse_kernel(kernel_text) if kernel == TYPED else kernels.kernel(kernel)
+        state = conv_window(image, weights, stride, padding, position)
+    except ValueError as error:
+        return _error_html(str(error))
+    h_out, w_out = state.output.shape
+    decimals = 0 if input.startswith("photo") else 2
+    blank = None
+    if not show_all:
+        order = np.arange(h_out * w_out).reshape(h_out, w_out)
+        blank = order > state.row * w_out + state.col
+    pictures = plotting.row_html(
+        plotting.grid_html(state.padded, title=f"input {image.shape[0]}x{image.shape[1]}"
+                           + (f", padding {padding}" if padding else ""),
+                           padding=padding, highlight=state.box, decimals=decimals,
+                           css_class="grid input-grid"),
+        '<span style="font-size:28px">&#8902;</span>',
+        plotting.grid_html(weights, title=f"kernel {weights.shape[0]}x{weights.shape[1]}",
+                           signed=True, css_class="grid kernel-grid"),
+        '<span style="font-size:28px">=</span>',
+        plotting.grid_html(state.output, title=f"output {h_out}x{w_out}", blank=blank,
+                           highlight=(state.row, state.col, 1, 1),
+                           highlight_colour=plotting.SECOND_HIGHLIGHT, decimals=decimals,
+                           css_class="grid output-grid"),
+    )
+    arithmetic = window_arithmetic(state.window, weights, decimals=2)
+    n, f = image.shape[0], weights.shape[0]
+    text = (
+        f'<p class="arithmetic" style="font-family:monospace">output[{state.row}, {state.col}] = '
+        f"{html.escape(arithmetic)}</p>"
+        f'<p class="output-size" style="font-family:monospace">output size: '
+        f"{html.escape(size_formula(n, f, padding, stride))} per side, "
+        f"so {h_out}x{w_out}; window {state.row * w_out + state.col + 1} of {h_out * w_out}</p>"
+    )
+    return pictures + text
+
+
+class ConvExplorer(Explorer):
+    """Controls: input, kernel, kernel text, stride, padding, position, show all."""
+
+    def sync_controls(self) -> None:
+        state = self.state()
+        image = explorer_inputs()[state["input"]]
+        try:
+            weights = (parse_kernel(state["kernel_text"]) if state["kernel"] == TYPED
+                       else kernels.kernel(state["kernel"]))
+            cells = (output_size(image.shape[0], weights.shape[0], state["padding"], state["stride"])
+                     * output_size(image.shape[1], weights.shape[1], state["padding"], state["stride"]))
+        except ValueError:
+            return  # draw_conv shows the message
+        position = self.controls["position"]
+        position.max = cells - 1  # ipywidgets clamps the value into range
+
+
+def conv_explorer(input: str = "5x5 example", kernel: str = "x_pattern", stride: int = 1,
+                  padding: int = 0, kernel_text: str = "1 0 1; 0 1 0; 1 0 1") -> ConvExplorer:
+    """Slide a kernel over an image one window at a time (lesson 01).
+
+    Choose the input (the 5x5 example, the 6x6 edge image, a crop of the photo), the kernel
+    (by name, or "typed in" to use the text box), stride, padding and the window position;
+    see the padded input with the receptive field, the kernel, the output with the current
+    cell, and that cell's arithmetic. ``.controls`` holds the widgets by name, ``.view`` the HTML.
+    """
+    controls = {
+        "input": dropdown("input", list(explorer_inputs()), input),
+        "kernel": dropdown("kernel", [*kernels.KERNEL_NAMES, TYPED], kernel),
+        "kernel_text": textarea("kernel text", kernel_text, "1 0 1; 0 1 0; 1 0 1"),
+        "stride": slider("stride", stride, 1, 3),
+        "padding": slider("padding", padding, 0, 2),
+        "position": slider("position", 0, 0, 8),
+        "show_all": checkbox("show all outputs"),
+    }
+    return ConvExplorer("conv-explorer", controls, draw_conv,
+                        [["input", "kernel", "kernel_text"],
+                         ["stride", "padding", "position", "show_all"]])
+

@@ -1,0 +1,126 @@
+"""course_utils.training: learning on fake CIFAR-10, exact resume from checkpoints, settings."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from course_utils.data import load_cifar10, write_fake_cifar10
+from course_utils.models import CourseCNN
+from course_utils.training import (
+    CHECKPOINT_NAME, TrainConfig, mixed_precision_settings, pick_device, plan_training, train,
+    warmup_then_decay,
+)
+
+
+@pytest.fixture(scope="module")
+def fake_data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cifar")
+    write_fake_cifar10(root, n_train=2000, n_test=500, seed=1)
+    return load_cifar10(root, download=False)
+
+
+class Interrupted(Exception):
+    pass
+
+
+@pytest.mark.slow
+def test_training_on_fake_data_reaches_60_percent_held_out(fake_data):
+    torch.manual_seed(0)
+    model = CourseCNN(width=8)
+    history = train(model, fake_data, TrainConfig(epochs=3, batch_size=64, lr=0.05),
+                    device="cpu", progress=False)
+    assert history.final_test_accuracy >= 0.60, history.test_accuracy
+    assert history.epoch == [1, 2, 3] and history.train_loss[-1] < history.train_loss[0]
+    assert history.learning_rate[-1] == pytest.approx(0.0, abs=1e-9)  # decayed to 0
+
+
+def _small_run(data, checkpoint_dir, init_seed=0, interrupt_after=None):
+    torch.manual_seed(init_seed)
+    model = CourseCNN(width=4)
+    config = TrainConfig(epochs=3, batch_size=32, lr=0.05, ema_decay=0.9, seed=7)
+
+    def stop(epoch, history):
+        if epoch == interrupt_after:
+            raise Interrupted
+
+    history = train(model, data, config, device="cpu", checkpoint_dir=checkpoint_dir,
+                    progress=False, on_epoch_end=stop)
+    return model, history
+
+
+def test_interrupted_run_resumes_to_exactly_the_uninterrupted_result(fake_data, tmp_path):
+    data = fake_data.subset(256, 64)
+    model, history = _small_run(data, tmp_path / "whole")
+
+    with pytest.raises(Interrupted):
+        _small_run(data, tmp_path / "broken", interrupt_after=1)
+    saved = torch.load(tmp_path / "broken" / CHECKPOINT_NAME, weights_only=False)
+    assert saved["epoch"] == 1
+    # A fresh process would build the model from another random state: the checkpoint must win.
+    resumed, resumed_history = _small_run(data, tmp_path / "broken", init_seed=123)
+
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, resumed.state_dict()[name]), name
+    for name in ("epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy",
+                 "learning_rate"):  # everything but the wall-clock times
+        assert getattr(resumed_history, name) == getattr(history, name), name
+    assert [p.name for p in (tmp_path / "broken").iterdir()] == [CHECKPOINT_NAME]  # no .tmp left
+
+
+def test_a_changed_setting_refuses_to_resume(fake_data, tmp_path):
+    data = fake_data.subset(64, 32)
+    torch.manual_seed(0)
+    train(CourseCNN(4), data, TrainConfig(epochs=1, batch_size=32), device="cpu",
+          checkpoint_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="batch_size"):
+        train(CourseCNN(4), data, TrainConfig(epochs=1, batch_size=16), device="cpu",
+              checkpoint_dir=tmp_path, progress=False)
+
+
+def test_same_seed_same_run_different_seed_different_run(fake_data):
+    data = fake_data.subset(128, 32)
+
+    def run(seed):
+        torch.manual_seed(0)
+        model = CourseCNN(4)
+        train(model, data, TrainConfig(epochs=1, batch_size=32, seed=seed), device="cpu",
+              progress=False)
+        return model.fc.weight
+
+    assert torch.equal(run(1), run(1))
+    assert not torch.equal(run(1), run(2))
+
+
+def test_learning_rate_warms_up_then_decays_to_zero():
+    factors = [warmup_then_decay(step, 10, 0.2) for step in range(10)]
+    assert factors[:2] == [0.5, 1.0]
+    assert factors[2:] == pytest.approx([1.0, 7 / 8, 6 / 8, 5 / 8, 4 / 8, 3 / 8, 2 / 8, 1 / 8])
+
+
+def test_mixed_precision_is_off_on_the_cpu_unless_asked():
+    cpu = torch.device("cpu")
+    assert mixed_precision_settings(cpu, "auto") == (None, False)
+    assert mixed_precision_settings(cpu, "bf16") == (torch.bfloat16, False)
+    assert mixed_precision_settings(cpu, "fp16") == (torch.float16, False)  # no scaler off CUDA
+    with pytest.raises(ValueError, match="mixed_precision"):
+        mixed_precision_settings(cpu, "half")
+
+
+def test_pick_device_falls_back_to_the_cpu_and_refuses_a_missing_gpu():
+    expected = "cuda" if torch.cuda.is_available() else (
+        "mps" if torch.backends.mps.is_available() else "cpu")
+    assert pick_device().type == expected
+    assert pick_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="not available"):
+            pick_device("cuda")
+
+
+def test_cpu_plan_is_smaller_and_says_so():
+    cpu = plan_training(torch.device("cpu"))
+    gpu = plan_training(torch.device("cuda"))
+    assert (cpu.width, cpu.subset, cpu.config.batch_size) == (16, 5000, 64)
+    assert (gpu.width, gpu.subset, gpu.config.batch_size) == (64, None, 512)
+    assert "No GPU" in cpu.message and "No GPU" not in gpu.message
+    assert gpu.config.lr == pytest.approx(0.4) and cpu.config.lr == pytest.approx(0.05)
