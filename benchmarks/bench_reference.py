@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 
 
@@ -33,6 +32,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from course_utils import reference  # noqa: E402
+from machine import cpu_name  # noqa: E402  (benchmarks/machine.py)
 
 torch.set_num_threads(ARGS.threads)
 
@@ -50,16 +50,6 @@ def best_ms(function, repeats: int) -> float:
 def matmul_gflops(repeats: int) -> float:
     a = np.random.default_rng(0).standard_normal((2048, 2048), dtype=np.float32)
     return 2 * 2048**3 / best_ms(lambda: a @ a, repeats) / 1e6
-
-
-def cpu_name() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
-import platform
 import tempfile
 import time
 
@@ -30,6 +29,7 @@ from course_utils.augment import CIFAR10_MEAN, CIFAR10_STD, DeviceBatches
 from course_utils.data import load_cifar10, write_fake_cifar10
 from course_utils.models import CourseCNN
 from course_utils.training import TrainConfig, pick_device, train
+from machine import cpu_name  # benchmarks/machine.py
 
 
 class UncheckedCIFAR10(torchvision.datasets.CIFAR10):
@@ -73,17 +73,6 @@ def training_images_per_second(data, device, batch_size, width, loader=None) -> 
     history = train(CourseCNN(width), data, config, device=device, progress=False,
                     train_batches=loader)
     return len(data.train_labels) / history.train_seconds[-1]
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as file:
-            for line in file:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import io
 import os
-import platform
 import statistics
 import time
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 from course_utils import images, kernels, plotting  # noqa: E402
+from machine import describe  # noqa: E402  (benchmarks/machine.py)
 from course_utils.widgets import (  # noqa: E402
     conv_explorer,
     conv_window,
@@ -76,8 +76,7 @@ def matplotlib_conv_view(position: int) -> bytes:
 
 
 def main() -> None:
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}; {REPEATS} control changes per row\n")
+    print(f"machine: {describe()}; {REPEATS} control changes per row\n")
     print(f"{'explorer':24s} {'control':16s} {'median ms':>10s} {'max ms':>8s}  target")
     worst = 0.0
     for make, control, values in CASES:

@@ -30,13 +30,13 @@ POINTS = {
 }
 
 
-def new_course(path: Path, db_url: str | None = None) -> Path:
-    """A course in ``path`` (created): config, solutions, released assignments, gradebook
-    (``db_url``, default SQLite ``path/gradebook.db``) that knows both assignments."""
+def new_course(path: Path, db_url: str | None = None, assignments=ASSIGNMENTS) -> Path:
+    """A course in ``path`` (created): config, solutions, ``assignments`` released, and a
+    gradebook (``db_url``, default SQLite ``path/gradebook.db``) that knows them."""
     path.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", path)
     shutil.copytree(ROOT / "solutions", path / "solutions")
-    release.generate(path, db_url=db_url or f"sqlite:///{path / 'gradebook.db'}")
+    release.generate(path, list(assignments), db_url=db_url or f"sqlite:///{path / 'gradebook.db'}")
     return path
 
 

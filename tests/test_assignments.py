@@ -33,6 +33,11 @@ CONTRACT = {
         ("max_pool2d", "(x, size, stride=None)", 4),
         ("avg_pool2d", "(x, size, stride=None)", 4),
     ],
+    "a3_backprop": [
+        ("relu_backward", "(dout, x)", 2),
+        ("max_pool2d_backward", "(dout, x, size, stride=None)", 3),
+        ("conv2d_backward", "(dout, x, w, b, stride=1, padding=0)", 5),
+    ],
 }
 
 
@@ -64,8 +69,9 @@ def test_solution_and_test_cells_follow_the_naming_contract(assignment):
         (f"test_{name}", points) for name, _, points in CONTRACT[assignment]
     ]
     points = dict((name, p) for name, _, p in CONTRACT[assignment])
-    if "conv2d" in points:
-        assert points["conv2d"] == max(points.values()) > min(points.values())
+    for conv in ("conv2d", "conv2d_backward"):
+        if conv in points:
+            assert points[conv] == max(points.values()) > min(points.values())
 
 
 @pytest.mark.parametrize("assignment", sorted(CONTRACT))

@@ -10,7 +10,6 @@ fresh temporary folder (for data the notebook writes).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from pathlib import Path

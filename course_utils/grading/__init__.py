@@ -21,6 +21,9 @@ module                                 assignment                 checks
 :mod:`~course_utils.grading.convolution`  ``a1_convolution``      output_size, zero_pad,
                                                                   conv_single_step, conv2d
 :mod:`~course_utils.grading.pooling`   ``a2_pooling``             relu, max_pool2d, avg_pool2d
+:mod:`~course_utils.grading.backprop`  ``a3_backprop``            relu_backward,
+                                                                  max_pool2d_backward,
+                                                                  conv2d_backward
 :mod:`~course_utils.grading.core`      (shared)                   Case, Mistake, FunctionSpec,
                                                                   run_check, rel_error
 :mod:`~course_utils.grading.delegation`  (shared)                 the delegation guard
@@ -30,6 +33,11 @@ A new assignment adds one module here with a :class:`~course_utils.grading.core.
 visible and hidden cases and a ``check_<function>`` per graded function.
 """
 
+from course_utils.grading.backprop import (
+    check_conv2d_backward,
+    check_max_pool2d_backward,
+    check_relu_backward,
+)
 from course_utils.grading.convolution import (
     check_conv2d,
     check_conv_single_step,
@@ -46,10 +54,13 @@ __all__ = [
     "Report",
     "check_avg_pool2d",
     "check_conv2d",
+    "check_conv2d_backward",
     "check_conv_single_step",
     "check_max_pool2d",
+    "check_max_pool2d_backward",
     "check_output_size",
     "check_relu",
+    "check_relu_backward",
     "check_zero_pad",
     "rel_error",
 ]

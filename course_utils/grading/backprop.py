@@ -10,7 +10,7 @@ ops on changed inputs.
 
 ``conv2d_backward`` returns three arrays ``(dx, dw, db)``. Its check runs every case for ``dx``,
 then for ``dw``, then for ``db`` (the student's function is called once per case; the three
-answers are remembered), and a failure names the array: ``the check 'stride 2 (dw)'``.
+answers are remembered), and a failure names the array: ``the check 'stride 2 [dw]'``.
 """
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ RELU_BACKWARD = FunctionSpec(
 def _relu_visible() -> list[Case]:
     rng = np.random.default_rng(21)
     return [
-        Case("worked numbers: x = [-2, -0.5, 0, 0.5, 2], dout = [1, 2, 3, 4, 5]",
-             (np.array([1.0, 2.0, 3.0, 4.0, 5.0]), np.array([-2.0, -0.5, 0.0, 0.5, 2.0]))),
+        Case("worked numbers: x = [-2, -0.5, 0, 0.5, 2], dout = [1, 2, 3, -4, 5]",
+             (np.array([1.0, 2.0, 3.0, -4.0, 5.0]), np.array([-2.0, -0.5, 0.0, 0.5, 2.0]))),
         Case("a 3x4 matrix", (_array(rng, (3, 4)), _array(rng, (3, 4)))),
         Case("a batch (2, 3, 4, 4)", (_array(rng, (2, 3, 4, 4)), _array(rng, (2, 3, 4, 4)))),
     ]
@@ -116,11 +116,12 @@ def _pool_args(case: Case):
     return dout, x, size, (size if stride is None else stride)
 
 
-def _max_pool_variant(dout, x, size, stride, *, move=True, ties="first", add=True, whole_window=False):
+def _max_pool_variant(dout, x, size, stride, *, read_at_stride=True, scatter_at_stride=True,
+                      ties="first", add=True, whole_window=False):
     """What a loop ``max_pool2d_backward`` computes, with or without a typical mistake.
 
-    ``move=False``: the window for output (y, x) starts at (y, x), not (y*stride, x*stride);
-    ``ties``: which maxima of a window get the gradient, ``"first"`` (right, row-major as in
+    ``read_at_stride=False`` / ``scatter_at_stride=False``: the window of output (y, x) is read
+    from / its gradient is written to (y, x) instead of (y*stride, x*stride); ``ties``: which maxima of a window get the gradient, ``"first"`` (right, row-major as in
     PyTorch), ``"last"`` or ``"all"``; ``add=False``: ``dx[...] = ...`` instead of ``+=``
     (``whole_window``: the assignment writes the whole window, zeros included).
     """
@@ -129,8 +130,9 @@ def _max_pool_variant(dout, x, size, stride, *, move=True, ties="first", add=Tru
     dx = np.zeros_like(x)
     for y in range(h_out):
         for x_ in range(w_out):
-            top, left = (y * stride, x_ * stride) if move else (y, x_)
+            top, left = (y * stride, x_ * stride) if read_at_stride else (y, x_)
             window = x[:, :, top:top + size, left:left + size].reshape(n, c, -1)
+            top, left = (y * stride, x_ * stride) if scatter_at_stride else (y, x_)
             if ties == "all":
                 chosen = window == window.max(axis=2, keepdims=True)
             else:
@@ -166,8 +168,14 @@ MAX_POOL2D_BACKWARD = FunctionSpec(
     mistakes=(
         _pool_mistake("you missed the stride when scattering the gradient back: the window of "
                       "output (y, x) starts at (y * stride, x * stride) in x, and its gradient "
-                      "goes back to that same window.",
-                      lambda dout, x, size, stride: _max_pool_variant(dout, x, size, stride, move=False)
+                      "goes back to that same window: dx[n, c, y*stride + i, x*stride + j].",
+                      lambda dout, x, size, stride: _max_pool_variant(
+                          dout, x, size, stride, scatter_at_stride=False) if stride != 1 else None),
+        _pool_mistake("you forgot the stride: the window of output (y, x) starts at "
+                      "(y * stride, x * stride), both where you look for the maximum and where "
+                      "you send its gradient back.",
+                      lambda dout, x, size, stride: _max_pool_variant(
+                          dout, x, size, stride, read_at_stride=False, scatter_at_stride=False)
                       if stride != 1 else None),
         _pool_mistake("on a tie you sent the gradient to every maximum of the window; only ONE "
                       "position won the max, the first in row-major order (as in PyTorch): "
@@ -344,13 +352,16 @@ ORDER_HINT = "you returned the three gradients in another order: return dx, dw, 
 OVERWRITE_HINT = ("you overwrote {name} instead of adding to it: a value used by several windows "
                   "(or images, or filters) collects the sum of all their gradients: use +=.")
 
+# One spec per gradient, all named conv2d_backward and defined at module level in this order:
+# the judge process finds each again by its position (core.FunctionSpec.address).
 CONV2D_BACKWARD_DX = FunctionSpec(
     name="conv2d_backward",
     reference=lambda *args, **kwargs: _conv2d_backward(*args, **kwargs)[0],
     mistakes=(
         _conv_mistake("you did not crop the padding off dx: compute the gradient of the padded "
                       "input, then return dx = dx_pad[:, :, p:p + H, p:p + W] (the shape of x).",
-                      lambda dout, x, w, s, p: _conv_variant(dout, x, w, s, p)[0] if p else None),
+                      lambda dout, x, w, s, p: reference.conv2d_backward(dout, reference.pad(x, p), w, s)[0]
+                      if p else None),
         _conv_mistake("with padding 0, dx_pad[:, :, p:-p, p:-p] is empty (-0 is 0, so the slice "
                       "0:-0 has nothing in it): crop with dx_pad[:, :, p:p + H, p:p + W].",
                       lambda dout, x, w, s, p: np.zeros(x.shape[:2] + (0, 0), x.dtype) if p == 0 else None),
@@ -471,7 +482,7 @@ def _one_output(function, index: int, answers: dict):
         answer = answers[key]
         if not (isinstance(answer, (tuple, list)) and len(answer) == 3):
             raise CheckFailed(
-                f"conv2d_backward must return three arrays, dx, dw, db (return dx, dw, db); "
+                f"conv2d_backward must return the three gradients as a tuple (return dx, dw, db); "
                 f"it returned {_what(answer)}."
             )
         return answer[index]
@@ -496,7 +507,7 @@ def _what(answer) -> str:
 
 
 def _for_output(cases: list[Case], output: str) -> list[Case]:
-    return [Case(f"{case.name} ({output})", case.args, case.kwargs) for case in cases]
+    return [Case(f"{case.name} [{output}]", case.args, case.kwargs) for case in cases]
 
 
 def check_conv2d_backward(conv2d_backward, hidden: bool = False) -> None:

@@ -16,8 +16,8 @@ what is probably wrong. An exception raised by the student's own code is never c
 good: it propagates unchanged, with a note saying which case was running.
 
 Pass or fail is decided outside the student's kernel. :func:`run_check` only *calls* the
-student's function in the kernel; the inputs, the answers and the inputs after the call go to
-one fresh ``python -I -m course_utils.grading.judge`` process per check
+student's function in the kernel; the inputs, the answers and the inputs after the call go, in
+one request per check, to a separate clean ``python -I -m course_utils.grading.judge`` process
 (:mod:`course_utils.grading.judge`), which finds the same :class:`FunctionSpec`, recomputes
 the right answers with :mod:`course_utils.reference` and compares, so a submission that patches
 ``numpy.allclose``, ``numpy.testing`` or a builtin cannot make a wrong answer pass. The messages

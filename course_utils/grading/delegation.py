@@ -1,8 +1,9 @@
 """The delegation guard: a student's function must compute the answer itself.
 
-In these assignments students write convolution and pooling with numpy. A function that hands
-the work to :mod:`course_utils` (whose reference ops are the answer key), PyTorch, SciPy or
-another library's convolution or pooling fails its check with :class:`DelegationError`.
+In these assignments students write convolution and pooling, and their backward passes, with
+numpy. A function that hands the work to :mod:`course_utils` (whose reference ops are the
+answer key), PyTorch (its autograd included), SciPy or another library's convolution or pooling
+fails its check with :class:`DelegationError`.
 Two layers, each simple:
 
 * :func:`check_source` reads the function's bytecode before it runs: every global or closure
@@ -40,11 +41,14 @@ ENTRY_POINTS = {
     "numpy": ("convolve", "correlate"),
     "torch": ("conv1d", "conv2d", "conv3d", "conv_transpose2d", "max_pool1d", "max_pool2d",
               "avg_pool1d", "avg_pool2d", "relu", "relu_", "clamp", "clamp_min", "from_numpy",
-              "tensor", "as_tensor"),
+              "tensor", "as_tensor", "asarray"),
+    # a3_backprop: gradients by PyTorch's autograd (Tensor.backward calls autograd.backward)
+    "torch.autograd": ("grad", "backward"),
+    "torch.nn.grad": ("conv2d_input", "conv2d_weight"),
     "torch.nn.functional": ("conv1d", "conv2d", "conv3d", "conv_transpose2d", "unfold", "fold",
                             "max_pool1d", "max_pool2d", "max_pool2d_with_indices", "avg_pool1d",
                             "avg_pool2d", "adaptive_max_pool2d", "adaptive_avg_pool2d",
-                            "lp_pool2d", "relu", "relu_", "pad"),
+                            "lp_pool2d", "relu", "relu_", "pad", "max_unpool2d", "threshold"),
     "scipy.signal": ("convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve",
                      "oaconvolve"),
     "scipy.ndimage": ("convolve", "correlate", "maximum_filter", "minimum_filter",
@@ -53,8 +57,8 @@ ENTRY_POINTS = {
 
 ADVICE = (
     "In this assignment you write the computation yourself with numpy (loops, slicing, "
-    "np.sum, np.max, ...): do not call course_utils, PyTorch, SciPy or another library's "
-    "convolution or pooling."
+    "np.sum, np.max, ...): do not call course_utils, PyTorch (its autograd included), SciPy or "
+    "another library's convolution or pooling."
 )
 
 

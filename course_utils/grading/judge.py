@@ -8,8 +8,10 @@ the student's function in the kernel and hands everything to :func:`decide`, whi
 1. writes the cases' inputs, the student's answers and the inputs after each call to a
    temporary folder (``answers.json`` plus the arrays in ``.npy`` format; no pickle: nothing
    the student returns can run code in the judge),
-2. runs ``python -I -m course_utils.grading.judge FOLDER``: a new interpreter, isolated from
-   ``PYTHONPATH``, the user's site folder and the current folder, with a fixed environment,
+2. asks the judge -- ``python -I -m course_utils.grading.judge --serve``, a separate
+   interpreter isolated from ``PYTHONPATH``, the user's site folder and the current folder,
+   with a fixed environment, started at the first check and kept for the kernel's lifetime
+   (one request per check, a few milliseconds after a start of about 0.3 s) --
 3. which finds the same :class:`~course_utils.grading.core.FunctionSpec` by its address,
    recomputes every right answer with :mod:`course_utils.reference`, judges the answers in
    order with :func:`~course_utils.grading.core.judge_answer` (the same messages and diagnosis
@@ -36,6 +38,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +53,10 @@ _repr = builtins.repr
 _dumps = json.dumps
 _loads = json.loads
 _run = subprocess.run
+_Popen = subprocess.Popen
+_PIPE = subprocess.PIPE
+_DEVNULL = subprocess.DEVNULL
+_Lock = threading.Lock
 _mkdtemp = tempfile.mkdtemp
 _rmtree = shutil.rmtree
 _write_array = np.lib.format.write_array
@@ -57,6 +65,7 @@ _generic = np.generic
 _asarray = np.asarray
 _view = np.ndarray.view
 _join = os.path.join
+_gettempdir = tempfile.gettempdir
 _PYTHON = sys.executable
 _ENV = {  # fixed, so nothing the kernel put in os.environ reaches the judge
     "PATH": os.defpath,
@@ -103,7 +112,7 @@ def _encode(value, arrays: list, depth: int = 0):
 
 def decide(spec, answers) -> dict:
     """Judge ``answers`` -- ``(case, got, args after, kwargs after)`` for each case, in order --
-    in a fresh process; return ``{"failure": message or None, "passed": [case names]}``."""
+    in the judge process; return ``{"failure": message or None, "passed": [case names]}``."""
     home, name, index = spec.address
     if not home.startswith("course_utils."):  # a spec made in a test module: judge right here
         return judge_in_process(spec, answers)
@@ -116,14 +125,58 @@ def decide(spec, answers) -> dict:
                 _write_array(handle, array, allow_pickle=False)
         with _open(_join(folder, "answers.json"), "w", encoding="utf-8") as handle:
             handle.write(_dumps(payload))
-        result = _run([_PYTHON, "-I", "-m", "course_utils.grading.judge", folder], cwd=folder,
-                      env=_ENV, capture_output=True, text=True, timeout=JUDGE_TIMEOUT)
+        verdict = _JUDGE.ask(folder)
+        if verdict is None:  # the judge process is gone: judge once in a new one, to see why
+            result = _run([_PYTHON, "-I", "-m", "course_utils.grading.judge", folder], cwd=folder,
+                          env=_ENV, capture_output=True, text=True, timeout=JUDGE_TIMEOUT)
+            if result.returncode != 0:
+                raise JudgeError(f"the grading judge for {name} failed (exit {result.returncode}):\n"
+                                 f"{result.stderr[-3000:]}")
+            verdict = _loads(result.stdout)
     finally:
         _rmtree(folder, ignore_errors=True)
-    if result.returncode != 0:
-        raise JudgeError(f"the grading judge for {name} failed (exit {result.returncode}):\n"
-                         f"{result.stderr[-3000:]}")
-    return _loads(result.stdout)
+    if "error" in verdict:
+        raise JudgeError(f"the grading judge for {name} failed:\n{verdict['error'][-3000:]}")
+    return verdict
+
+
+class _JudgeProcess:
+    """The judge, started at the first request and kept: one JSON line in, one line out."""
+
+    def __init__(self):
+        self.process = None
+        self.lock = _Lock()
+        self.requests = 0
+
+    def ask(self, folder: str) -> dict | None:
+        """The judge's reply for the answers in ``folder``, or ``None`` if it died."""
+        with self.lock:
+            if self.process is None or self.process.poll() is not None:
+                # A session of its own: ipykernel's shutdown waits for the children in its
+                # process group; the judge needs no signal, it ends when its stdin closes.
+                self.process = _Popen([_PYTHON, "-I", "-m", "course_utils.grading.judge", "--serve"],
+                                      stdin=_PIPE, stdout=_PIPE, stderr=_DEVNULL, env=_ENV,
+                                      cwd=_gettempdir(), text=True, encoding="utf-8",
+                                      start_new_session=True)
+            self.requests += 1
+            request = self.requests
+            try:
+                self.process.stdin.write(_dumps({"id": request, "folder": folder}) + "\n")
+                self.process.stdin.flush()
+                while True:  # skip replies to requests an interrupt abandoned
+                    line = self.process.stdout.readline()
+                    if not line:
+                        self.process = None
+                        return None
+                    reply = _loads(line)
+                    if reply.get("id") == request:
+                        return reply
+            except (BrokenPipeError, OSError, ValueError):
+                self.process = None
+                return None
+
+
+_JUDGE = _JudgeProcess()
 
 
 def encode_answer(answer, arrays: list) -> dict:
@@ -193,16 +246,37 @@ def judge_in_process(spec, answers) -> dict:
     return {"failure": None, "passed": passed}
 
 
-def main(argv: list[str] | None = None) -> int:
-    folder = Path((argv or sys.argv[1:])[0])
+def judge_folder(folder: Path) -> dict:
+    """The verdict on the answers :func:`decide` wrote to ``folder``."""
     payload = json.loads((folder / "answers.json").read_text(encoding="utf-8"))
     arrays = []
     with open(folder / "arrays.npy", "rb") as handle:
         while handle.peek(1):
             arrays.append(np.lib.format.read_array(handle, allow_pickle=False))
     spec = find_spec(*payload["spec"])
-    answers = [decode_answer(entry, arrays) for entry in payload["answers"]]
-    print(json.dumps(judge_in_process(spec, answers)))
+    return judge_in_process(spec, [decode_answer(entry, arrays) for entry in payload["answers"]])
+
+
+def serve() -> int:
+    """Answer requests ``{"id": n, "folder": path}`` on stdin, one JSON line each, until EOF."""
+    import course_utils.grading  # noqa: F401  (every assignment's specs, before the first request)
+
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            reply = {"id": request["id"], **judge_folder(Path(request["folder"]))}
+        except Exception:
+            reply = {"id": request["id"], "error": traceback.format_exc()}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--serve"]:
+        return serve()
+    print(json.dumps(judge_folder(Path(argv[0]))))
     return 0
 
 

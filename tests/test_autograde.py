@@ -1,0 +1,299 @@
+"""The parallel autograde (``python -m course_utils.autograde``) on real nbgrader runs.
+
+Each test works on its own copy of one released course (``a2_pooling``) with fake students:
+
+=========  ===============================================================================
+student    a2_pooling submission
+=========  ===============================================================================
+solution   the instructor's solution
+blank      the release as is
+bug        max_pool2d forgets the stride
+cheat      relu returns wrong values and first patches numpy's comparison functions
+           (``allclose``, ``isclose``, ``array_equal``, ``testing.assert_*``) to say "equal"
+crash      relu's cell ends the kernel's process (``os._exit(1)``)
+slow       every solution cell sleeps 15 s: under the 20 s cell timeout, over ``--timeout``
+flood      relu's cell prints 100,000 lines (8 MB) before defining relu
+=========  ===============================================================================
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from nbgrader_course import (
+    COURSE_ID,
+    POINTS,
+    autograded_notebook,
+    cell_text,
+    course_env,
+    gradebook_scores,
+    mutate,
+    nbgrader,
+    new_course,
+    solution_code,
+    submission,
+    submit,
+)
+from postgres_server import INSTALL_HINT, PostgresServer, find_bin_dir
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "a2_pooling"
+CHEAT = """import numpy as np
+import numpy.testing
+
+np.allclose = lambda *args, **kwargs: True
+np.array_equal = lambda *args, **kwargs: True
+np.isclose = lambda a, b, *args, **kwargs: np.ones(np.broadcast_shapes(np.shape(a), np.shape(b)), bool)
+np.testing.assert_allclose = lambda *args, **kwargs: None
+np.testing.assert_array_equal = lambda *args, **kwargs: None
+
+
+def relu(x):
+    return np.maximum(x, 0) + 0.5
+"""
+SCORES = {  # student -> function -> points
+    "solution": POINTS[ASSIGNMENT],
+    "blank": {"relu": 0, "max_pool2d": 0, "avg_pool2d": 0},
+    "bug": {"relu": 2, "max_pool2d": 0, "avg_pool2d": 4},
+    "cheat": {"relu": 0, "max_pool2d": 4, "avg_pool2d": 4},
+}
+
+
+def notebooks(course: Path, students) -> dict[str, dict]:
+    code = solution_code(ASSIGNMENT)
+    slow = {grade_id: "import time\ntime.sleep(15)\n" + source for grade_id, source in code.items()}
+    every = {
+        "solution": lambda: submission(course, ASSIGNMENT),
+        "blank": lambda: submission(course, ASSIGNMENT, solved=False),
+        "bug": lambda: submission(course, ASSIGNMENT, code={"max_pool2d": mutate(
+            code["max_pool2d"], "top, left = y * stride, x_ * stride", "top, left = y, x_")}),
+        "cheat": lambda: submission(course, ASSIGNMENT, code={"relu": CHEAT}),
+        "crash": lambda: submission(course, ASSIGNMENT, code={"relu": "import os\nos._exit(1)\n"}),
+        "slow": lambda: submission(course, ASSIGNMENT, code=slow),
+        "flood": lambda: submission(course, ASSIGNMENT, code={
+            "relu": "for line in range(100_000):\n    print('all work and no play ' * 4)\n" + code["relu"]}),
+    }
+    return {student: every[student]() for student in students}
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    """A released course without submissions; tests copy it."""
+    return new_course(tmp_path_factory.mktemp("released") / "course")
+
+
+def course_copy(released: Path, tmp_path: Path, name: str, students) -> Path:
+    course = tmp_path / name
+    shutil.copytree(released, course)
+    submit(course, ASSIGNMENT, notebooks(course, students))
+    return course
+
+
+def parallel_autograde(course: Path, *args: str, db_url: str | None = None, timeout: float = 600):
+    result = subprocess.run(
+        [sys.executable, "-m", "course_utils.autograde", ASSIGNMENT, *args], cwd=course,
+        env=course_env(db_url), capture_output=True, text=True, timeout=timeout,
+    )
+    return result
+
+
+def record(course: Path, student: str) -> dict:
+    return json.loads((course / ".autograde" / ASSIGNMENT / f"{student}.json").read_text())
+
+
+def processes_in(course: Path) -> list[str]:
+    """Command lines of the processes whose working folder is inside ``course`` (nbgrader runs
+    each kernel in the notebook's folder)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if Path(os.readlink(proc / "cwd")).is_relative_to(course):
+                found.append((proc / "cmdline").read_text().replace("\0", " "))
+        except OSError:
+            continue
+    return found
+
+
+def sqlite(course: Path) -> str:
+    return f"sqlite:///{course / 'gradebook.db'}"
+
+
+# --- what "the same result" means -----------------------------------------------------------
+
+def gradebook_grades(db_url: str) -> dict[tuple, tuple]:
+    """(student, notebook, grade cell) -> (auto score, manual score, max score), every submission."""
+    from nbgrader.api import Gradebook
+
+    grades = {}
+    with Gradebook(db_url, course_id=COURSE_ID) as gb:
+        for submitted in gb.find_assignment(ASSIGNMENT).submissions:
+            for notebook in submitted.notebooks:
+                for grade in notebook.grades:
+                    grades[(submitted.student_id, notebook.name, grade.name)] = (
+                        grade.auto_score, grade.manual_score, grade.max_score)
+    return grades
+
+
+def comparable(notebook: dict, course: Path) -> list:
+    """Cell types, sources and outputs; no metadata (timestamps, execution timing) and the
+    course folder and kernel process ids replaced, so two courses' notebooks can be compared."""
+
+    def clean(text):
+        text = text if isinstance(text, str) else "".join(text)
+        return re.sub(r"ipykernel_\d+", "ipykernel_PID", text.replace(str(course), "COURSE"))
+
+    cells = []
+    for cell in notebook["cells"]:
+        outputs = []
+        for output in cell.get("outputs", []):
+            output = {key: (clean(value) if key == "text" else [clean(line) for line in value]
+                            if key == "traceback" else {kind: clean(data) for kind, data in value.items()}
+                            if key == "data" else value)
+                      for key, value in output.items() if key not in ("metadata", "transient")}
+            previous = outputs[-1] if outputs else {}
+            if output["output_type"] == "stream" and previous.get("output_type") == "stream" \
+                    and previous["name"] == output["name"]:
+                previous["text"] += output["text"]  # how printed text is split into messages varies
+            else:
+                outputs.append(output)
+        cells.append((cell["cell_type"], clean(cell["source"]), cell.get("execution_count"), outputs))
+    return cells
+
+
+# --- the tests -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def serial_and_parallel(released, tmp_path_factory):
+    """The same four submissions graded by serial nbgrader and by the parallel autograde."""
+    students = ("solution", "blank", "bug", "cheat")
+    tmp = tmp_path_factory.mktemp("equivalence")
+    serial, parallel = (course_copy(released, tmp, name, students) for name in ("serial", "parallel"))
+    nbgrader(serial, "autograde", ASSIGNMENT)
+    result = parallel_autograde(parallel, "--jobs", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return serial, parallel, students, result.stdout
+
+
+def test_parallel_autograde_leaves_the_same_gradebook_and_notebooks_as_serial_nbgrader(serial_and_parallel):
+    serial, parallel, students, _ = serial_and_parallel
+    serial_grades = gradebook_grades(sqlite(serial))
+    assert len(serial_grades) == len(students) * len(POINTS[ASSIGNMENT])
+    assert gradebook_grades(sqlite(parallel)) == serial_grades
+    for student in students:
+        assert comparable(autograded_notebook(parallel, student, ASSIGNMENT), parallel) == comparable(
+            autograded_notebook(serial, student, ASSIGNMENT), serial), student
+    assert gradebook_scores(sqlite(parallel), students, ASSIGNMENT) == {s: SCORES[s] for s in students}
+
+
+def test_progress_prints_one_line_per_student_and_a_summary(serial_and_parallel):
+    _, _, students, stdout = serial_and_parallel
+    for student in students:
+        total = sum(SCORES[student].values())
+        assert re.search(rf"^{student}: {total:g}/10 in \d+\.\d s$", stdout, re.MULTILINE), stdout
+    assert re.search(r"^graded 4, failed 0 in \d+\.\d s, \d+\.\d s per submission", stdout, re.MULTILINE)
+
+
+def test_patching_numpys_comparisons_does_not_make_a_wrong_answer_pass(serial_and_parallel):
+    _, parallel, _, _ = serial_and_parallel
+    assert gradebook_scores(sqlite(parallel), ["cheat"], ASSIGNMENT)["cheat"]["relu"] == 0
+    cell = next(c for c in autograded_notebook(parallel, "cheat", ASSIGNMENT)["cells"]
+                if c["metadata"].get("nbgrader", {}).get("grade_id") == "test_relu")
+    output = cell_text(cell)
+    assert "CheckFailed: relu failed the check" in output and "wrong values" in output
+    assert "expected 0, got 0.5" in output  # the message is as helpful as before
+
+
+def test_a_crash_a_hang_and_a_flood_each_fail_alone_with_the_reason_recorded(released, tmp_path):
+    course = course_copy(released, tmp_path, "isolation", ("solution", "crash", "slow", "flood"))
+    start = time.perf_counter()
+    result = parallel_autograde(course, "--jobs", "2", "--timeout", "25")
+    seconds = time.perf_counter() - start
+    assert result.returncode == 1, result.stdout + result.stderr  # some failed
+    assert "graded 2, failed 2" in result.stdout
+    assert record(course, "solution")["score"] == 10
+    crash = record(course, "crash")
+    assert crash["status"] == "failed" and "the kernel died" in crash["reason"]
+    slow = record(course, "slow")
+    assert slow["status"] == "failed" and "still running after 25 s" in slow["reason"]
+    assert 25 <= slow["seconds"] < 35
+    flood = record(course, "flood")  # graded, its output cut to 200 lines by LimitOutput
+    assert flood["status"] == "graded" and flood["score"] == 10
+    assert flood["notes"] == ["cell relu: output cut to the first lines"]
+    relu_cell = next(c for c in autograded_notebook(course, "flood", ASSIGNMENT)["cells"]
+                     if c["metadata"].get("nbgrader", {}).get("grade_id") == "relu")
+    assert cell_text(relu_cell).count("\n") < 250
+    assert seconds < 70  # the hang was stopped, not waited for
+    assert not processes_in(course), "the stopped submission left processes behind"
+
+
+def test_an_interrupted_run_keeps_what_was_graded_and_a_rerun_grades_only_the_rest(released, tmp_path):
+    students = ("solution", "blank", "bug", "cheat")
+    course = course_copy(released, tmp_path, "resume", students)
+    records = course / ".autograde" / ASSIGNMENT
+    process = subprocess.Popen(
+        [sys.executable, "-m", "course_utils.autograde", ASSIGNMENT, "--jobs", "1"], cwd=course,
+        env=course_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list(records.glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    finished = sorted(path.stem for path in records.glob("*.json"))
+    assert process.returncode == 130 and "interrupted" in output, output
+    assert 1 <= len(finished) < len(students)
+    assert not processes_in(course)  # the student in flight was stopped, kernel included
+
+    rerun = parallel_autograde(course, "--jobs", "2")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert f"{len(finished)} of 4 already done" in rerun.stdout
+    regraded = {line.split(":")[0] for line in rerun.stdout.splitlines() if re.match(r"^\w+: \d", line)}
+    assert regraded == set(students) - set(finished)
+    assert gradebook_scores(sqlite(course), students, ASSIGNMENT) == {s: SCORES[s] for s in students}
+
+    nothing = parallel_autograde(course)
+    assert "4 of 4 already done" in nothing.stdout and "graded 0, failed 0" in nothing.stdout
+    resubmitted = course / "submitted" / "bug" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    os.utime(resubmitted, (time.time() + 5, time.time() + 5))  # the student handed in again
+    again = parallel_autograde(course, "--redo", "--student", "solution")
+    assert "graded 1, failed 0" in again.stdout and re.search(r"^solution: 10/10", again.stdout, re.MULTILINE)
+    changed = parallel_autograde(course)
+    assert "graded 1, failed 0" in changed.stdout and re.search(r"^bug: 6/10", changed.stdout, re.MULTILINE)
+
+
+# --- PostgreSQL --------------------------------------------------------------------------------
+
+@pytest.fixture
+def postgres():
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        message = f"the PostgreSQL gradebook test needs Debian's PostgreSQL server. {INSTALL_HINT}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with PostgresServer(bin_dir) as server:
+        yield server
+
+
+@pytest.mark.postgres
+def test_the_course_runs_on_a_postgresql_gradebook(postgres, tmp_path):
+    url = postgres.create_database("cnn_course")
+    course = new_course(tmp_path / "course", db_url=url)  # generate_assignment writes to PostgreSQL
+    students = ("solution", "bug", "cheat")
+    submit(course, ASSIGNMENT, notebooks(course, students))
+    result = parallel_autograde(course, "--jobs", "2", db_url=url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (course / "gradebook.db").exists()  # nothing went to SQLite
+    assert gradebook_scores(url, students, ASSIGNMENT) == {s: SCORES[s] for s in students}
+    nbgrader(course, "export", db_url=url)
+    assert (course / "grades.csv").read_text().count(ASSIGNMENT) == len(students)
