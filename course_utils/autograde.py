@@ -45,7 +45,6 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 STATE_DIR = ".autograde"  # git-ignored; one JSON record per graded student
-WORKER_DB_URL = "COURSE_AUTOGRADE_WORKER_DB_URL"  # the gradebook URL handed to the workers
 
 
 @dataclass
@@ -172,27 +171,41 @@ class Worker:
     """A long-lived ``python -m course_utils.autograde --worker`` process that grades one student
     per request with nbgrader's own API (what ``nbgrader autograde A --student S --force``
     runs), so nbgrader is imported once per worker, not once per student. Replaced when it
-    dies or is stopped for a timeout."""
+    dies or is stopped for a timeout.
 
-    def __init__(self, root: Path, assignment: str, db_url: str, env: dict[str, str], log: Path):
+    Importing nbgrader costs about 2.5 s of CPU (its package imports its Jupyter server
+    extensions), so workers are started first, while the parent reads the course, and are told
+    the gradebook URL afterwards, as their first line of input (never on the command line: the
+    URL may hold a password)."""
+
+    def __init__(self, root: Path, assignment: str, env: dict[str, str], log: Path):
         self.command = [sys.executable, "-m", "course_utils.autograde", "--worker", assignment,
                         "--root", str(root)]
-        # The URL travels in the environment, not the command line: it may hold a password.
-        self.env, self.log, self.root = {**env, WORKER_DB_URL: db_url}, log, root
+        self.env, self.log, self.root = env, log, root
+        self.db_url: str | None = None
         self.process: subprocess.Popen | None = None
+        self.configured = False
 
-    def grade(self, student: str, timeout: float) -> dict:
-        """``{"success", "log", "error"}`` from nbgrader, or ``{"stopped": why}``."""
+    def start(self) -> None:
+        """Start the process (if it is not running) so it imports nbgrader in the background."""
         if self.process is None or self.process.poll() is not None:
             self.log.parent.mkdir(parents=True, exist_ok=True)
             with open(self.log, "ab") as log:  # nbgrader's and the kernels' messages
                 self.process = subprocess.Popen(self.command, cwd=self.root, env=self.env,
                                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                                 stderr=log, start_new_session=True)
+            self.configured = False
+
+    def grade(self, student: str, timeout: float) -> dict:
+        """``{"success", "log", "error", "score", "max_score"}`` from nbgrader, or ``{"stopped": why}``."""
+        self.start()
         process = self.process
         deadline = time.monotonic() + timeout
         buffer = b""
         try:
+            if not self.configured:
+                process.stdin.write(json.dumps({"db_url": self.db_url}).encode() + b"\n")
+                self.configured = True
             process.stdin.write(student.encode() + b"\n")
             process.stdin.flush()
             while not buffer.endswith(b"\n"):
@@ -245,16 +258,27 @@ def serve_worker(assignment: str, root: str) -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     os.chdir(root)
+    from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
     from nbgrader.apps.nbgraderapp import NbGraderApp
 
+    db_url = json.loads(sys.stdin.readline())["db_url"]  # see Worker: sent once imports are done
     app = NbGraderApp()  # loads the configuration exactly as the `nbgrader` command does
-    app.initialize([f"--CourseDirectory.db_url={os.environ[WORKER_DB_URL]}"])
+    app.initialize([f"--CourseDirectory.db_url={db_url}"])
     api = NbGraderAPI(config=app.config)
     for line in sys.stdin:
-        result = api.autograde(assignment, line.strip(), force=True, create=True)
-        replies.write(json.dumps({"success": bool(result["success"]), "log": result.get("log", ""),
-                                  "error": result.get("error", "")}) + "\n")
+        student = line.strip()
+        result = api.autograde(assignment, student, force=True, create=True)
+        reply = {"success": bool(result["success"]), "log": result.get("log", ""),
+                 "error": result.get("error", ""), "score": None, "max_score": None}
+        if reply["success"]:
+            gradebook = Gradebook(db_url, course_id=api.coursedir.course_id)
+            try:
+                submission = gradebook.find_submission(assignment, student)
+                reply["score"], reply["max_score"] = submission.score, submission.max_score
+            finally:
+                gradebook.close()
+        replies.write(json.dumps(reply) + "\n")
         replies.flush()
     return 0
 
@@ -279,13 +303,8 @@ def grade_student(worker: Worker, coursedir, assignment: str, student: str, time
                                  reason=failure_reason(reply["log"] + "\n" + reply["error"]))
         notebooks = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment)).glob("*.ipynb")
         notes = [note for path in sorted(notebooks) for note in notebook_notes(path)]
-        gradebook = open_gradebook(coursedir)
-        try:
-            submission = gradebook.find_submission(assignment, student)
-            return StudentResult(student, "graded", seconds, submission.score, submission.max_score,
-                                 notes=notes, submitted=submitted)
-        finally:
-            gradebook.close()
+        return StudentResult(student, "graded", seconds, reply["score"], reply["max_score"],
+                             notes=notes, submitted=submitted)
     except Exception as error:  # e.g. the gradebook could not be read
         return StudentResult(student, "failed", time.perf_counter() - start, submitted=submitted,
                              reason=f"{type(error).__name__}: {error}"[:300])
@@ -339,26 +358,37 @@ def autograde(assignment: str, root: Path | str = ".", jobs: int | None = None,
     root = Path(root).resolve()
     jobs = jobs or os.cpu_count() or 1
     os.environ["PATH"] = with_venv_on_path(os.environ)["PATH"]  # our own Gradebook may create the file
-    coursedir = load_course_directory(root)
-    check_assignment_known(coursedir, assignment)
-    submitted = submitted_students(coursedir, assignment)
-    if students:
-        missing = sorted(set(students) - set(submitted))
-        if missing:
-            raise SystemExit(f"autograde: no submission of {assignment} from {', '.join(missing)}")
-        submitted = [s for s in submitted if s in set(students)]
-    in_gradebook = graded_in_gradebook(coursedir, assignment)
-    todo = [s for s in submitted if redo or needs_grading(
-        load_record(root, assignment, s), submission_time(coursedir, assignment, s), s in in_gradebook,
-        retry_failed)]
+    env = worker_environment(jobs)
+    workers = [Worker(root, assignment, env, root / STATE_DIR / assignment / f"worker-{index + 1}.log")
+               for index in range(jobs)]
+    for worker in workers:  # they import nbgrader while we read the course (see Worker)
+        worker.start()
+    try:
+        coursedir = load_course_directory(root)
+        check_assignment_known(coursedir, assignment)
+        submitted = submitted_students(coursedir, assignment)
+        if students:
+            missing = sorted(set(students) - set(submitted))
+            if missing:
+                raise SystemExit(f"autograde: no submission of {assignment} from {', '.join(missing)}")
+            submitted = [s for s in submitted if s in set(students)]
+        in_gradebook = graded_in_gradebook(coursedir, assignment)
+        todo = [s for s in submitted if redo or needs_grading(
+            load_record(root, assignment, s), submission_time(coursedir, assignment, s),
+            s in in_gradebook, retry_failed)]
+    except BaseException:
+        for worker in workers:
+            worker.stop()
+        raise
+    for worker in workers[len(todo):]:  # fewer students than workers
+        worker.stop()
+    workers = workers[: len(todo)]
+    for worker in workers:
+        worker.db_url = worker_db_url(coursedir.db_url)
     skipped = len(submitted) - len(todo)
     if skipped:
         tqdm.write(f"{skipped} of {len(submitted)} already done (recorded in {STATE_DIR}/{assignment}/); "
                    f"--retry-failed grades the failed ones again, --redo all of them")
-    env = worker_environment(jobs)
-    db_url = worker_db_url(coursedir.db_url)
-    workers = [Worker(root, assignment, db_url, env, root / STATE_DIR / assignment / f"worker-{index + 1}.log")
-               for index in range(min(jobs, len(todo)))]
     waiting: queue.Queue[str] = queue.Queue()
     for student in todo:
         waiting.put(student)
