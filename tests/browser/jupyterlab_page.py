@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ERROR_TEXT = re.compile(r"Traceback|\b[A-Z]\w*Error\b|Error displaying widget|Failed to load model class"
                         r"|Error rendering output")
@@ -20,6 +21,9 @@ def open_notebook(page: Page, base_url: str, token: str, path: str) -> None:
     workspace = re.sub(r"\W", "-", path)
     page.goto(f"{base_url}/lab/workspaces/{workspace}/tree/{path}?token={token}&reset")
     page.wait_for_selector(f"{ACTIVE} .jp-Cell", timeout=90_000)
+    # The kernel is ready when the status bar says so. The first kernel of a fresh .venv can
+    # take a while (Python compiles the bytecode of torch, numpy, ... on first import).
+    page.locator(".jp-StatusBar-Item", has_text=re.compile(r"\|\s*Idle")).first.wait_for(timeout=180_000)
     wait_for_idle_kernel(page)
 
 
@@ -39,8 +43,18 @@ def wait_for_idle_kernel(page: Page, timeout_s: float = 120) -> None:
 def run_all_cells(page: Page, timeout_s: float = 240) -> float:
     """Run > Run All Cells; wait until every code cell has an execution count. Returns seconds."""
     start = time.perf_counter()
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    for attempt in range(3):  # a click that lands while the notebook is still settling is lost
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        try:
+            page.wait_for_function(
+                f"""() => [...document.querySelectorAll('{ACTIVE} .jp-CodeCell .jp-InputPrompt')]
+                          .some(p => /\\[(\\*|\\d+)\\]/.test(p.innerText))""", timeout=60_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    else:
+        raise TimeoutError("Run > Run All Cells did not start the notebook (3 tries)")
     deadline = time.monotonic() + timeout_s
     prompts: list[str] = []
     while time.monotonic() < deadline:
