@@ -8,18 +8,17 @@ function that delegates to a library fails, however it reaches the library.
 
 from __future__ import annotations
 
-import json
 import time
 import traceback
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from course_utils import grading, reference
-from course_utils.grading import CheckFailed, DelegationError, rel_error
+from course_utils.grading import DelegationError, rel_error
 
-ROOT = Path(__file__).resolve().parents[1]
+from solution_checks import failure_message, solution_functions  # tests/solution_checks.py
+
 
 CHECKS = {
     "output_size": grading.check_output_size,
@@ -32,24 +31,7 @@ CHECKS = {
 }
 
 
-def solution_functions(assignment: str) -> dict:
-    """Run the solution notebook's setup and solution cells; return its namespace."""
-    notebook = json.loads((ROOT / "solutions" / assignment / f"{assignment}.ipynb").read_text())
-    namespace = {"__name__": f"solution_{assignment}"}
-    for cell in notebook["cells"]:
-        meta = cell["metadata"].get("nbgrader", {})
-        if cell["cell_type"] == "code" and (meta.get("solution") or meta.get("grade_id") == "setup"):
-            exec(compile("".join(cell["source"]), f"<{assignment}:{meta['grade_id']}>", "exec"), namespace)
-    return namespace
-
-
 SOLUTIONS = {**solution_functions("a1_convolution"), **solution_functions("a2_pooling")}
-
-
-def failure_message(check, function, hidden=False) -> str:
-    with pytest.raises(CheckFailed) as caught:
-        check(function, hidden=hidden)
-    return str(caught.value)
 
 
 # --- the instructor's solutions ------------------------------------------------------------------

@@ -9,9 +9,7 @@ gradients from PyTorch's autograd or from ``course_utils.reference`` fails the d
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +17,8 @@ import pytest
 from course_utils import grading, reference
 from course_utils.grading import CheckFailed, DelegationError, backprop
 
-ROOT = Path(__file__).resolve().parents[1]
+from solution_checks import failure_message, solution_functions  # tests/solution_checks.py
+
 ASSIGNMENT = "a3_backprop"
 
 CHECKS = {
@@ -29,24 +28,7 @@ CHECKS = {
 }
 
 
-def solution_functions() -> dict:
-    """Run the solution notebook's setup and solution cells; return its namespace."""
-    notebook = json.loads((ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
-    namespace = {"__name__": f"solution_{ASSIGNMENT}"}
-    for cell in notebook["cells"]:
-        meta = cell["metadata"].get("nbgrader", {})
-        if cell["cell_type"] == "code" and (meta.get("solution") or meta.get("grade_id") == "setup"):
-            exec(compile("".join(cell["source"]), f"<{ASSIGNMENT}:{meta['grade_id']}>", "exec"), namespace)
-    return namespace
-
-
-SOLUTIONS = solution_functions()
-
-
-def failure_message(check, function, hidden=False) -> str:
-    with pytest.raises(CheckFailed) as caught:
-        check(function, hidden=hidden)
-    return str(caught.value)
+SOLUTIONS = solution_functions(ASSIGNMENT)
 
 
 # --- the instructor's solution -----------------------------------------------------------------
