@@ -45,7 +45,7 @@ assignments: $(STAMP)
 	$(BIN)/python -m course_utils.release
 
 grade: $(STAMP)
-	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=a1_convolution [JOBS=2]"; exit 2; }
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=a1_convolution [JOBS=2]  (several: ASSIGNMENT=\"a1_convolution a2_pooling\")"; exit 2; }
 	$(BIN)/python -m course_utils.autograde $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS))
 
 benchmarks: $(STAMP)

@@ -1,16 +1,20 @@
-"""Autograde every submission of an assignment in parallel, with progress, each student isolated.
+"""Autograde every submission of one or more assignments in parallel, with progress, each student
+isolated.
 
-    python -m course_utils.autograde ASSIGNMENT [--jobs N] [--student ID ...] [--timeout S]
-                                                [--redo | --retry-failed]
-    make grade ASSIGNMENT=a1_convolution [JOBS=2]
+    python -m course_utils.autograde ASSIGNMENT [ASSIGNMENT ...] [--jobs N] [--student ID ...]
+                                     [--timeout S] [--redo | --retry-failed]
+    make grade ASSIGNMENT=a1_convolution [JOBS=2]        (ASSIGNMENT="a1_convolution a2_pooling")
 
-Run from the course root (where ``nbgrader_config.py`` is). ``N`` worker processes each load
-nbgrader once and then grade one student at a time with nbgrader's own API -- what
-``nbgrader autograde ASSIGNMENT --student ID --force`` runs, with the same configuration -- so
-the gradebook and ``autograded/`` end up exactly as a serial ``nbgrader autograde ASSIGNMENT``
-leaves them (``tests/test_autograde.py`` compares the two). What this adds:
+Run from the course root (where ``nbgrader_config.py`` is). ``N`` worker processes
+(:mod:`course_utils.autograde_worker`) each load nbgrader once and then grade one student at a
+time with nbgrader's own API -- what ``nbgrader autograde ASSIGNMENT --student ID --force`` runs,
+with the configuration the ``nbgrader`` command loads -- so the gradebook and ``autograded/``
+end up exactly as a serial ``nbgrader autograde ASSIGNMENT`` leaves them
+(``tests/test_autograde.py`` compares the two). What this adds:
 
-* ``--jobs N`` workers (default: the number of cores), each with ``cores // N`` BLAS threads;
+* ``--jobs N`` workers (default: the number of cores), each with ``cores // N`` BLAS threads,
+  shared by all the assignments named (one run for several assignments loads nbgrader once
+  per worker, not once per assignment);
 * a tqdm bar with count, rate and ETA, and one line per finished student (score and seconds, or
   why it failed);
 * isolation: a submission that crashes its kernel, hangs past ``--timeout`` seconds (the whole
@@ -23,16 +27,17 @@ leaves them (``tests/test_autograde.py`` compares the two). What this adds:
   missing from the gradebook (``--retry-failed`` adds the failed ones, ``--redo`` everyone);
 * the SQLite gradebook gets a 60 s busy timeout so that workers wait for each other's writes;
   with many graders use PostgreSQL (``COURSE_GRADEBOOK_URL``, README "Running a large course").
+
+This process imports neither nbgrader nor numpy: it starts the workers at once, asks the first
+one what the course holds, and hands out students.
 """
 
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import queue
-import re
 import select
 import signal
 import subprocess
@@ -45,10 +50,12 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 STATE_DIR = ".autograde"  # git-ignored; one JSON record per graded student
+SURVEY_TIMEOUT = 600.0  # seconds for a worker to start and read the course
 
 
 @dataclass
 class StudentResult:
+    assignment: str
     student: str
     status: str  # "graded" or "failed"
     seconds: float
@@ -58,52 +65,12 @@ class StudentResult:
     notes: list[str] = field(default_factory=list)  # e.g. "cell test_relu: stopped by the cell timeout"
     submitted: float = 0.0  # modification time of the submission that was graded
 
-    def line(self) -> str:
+    def line(self, with_assignment: bool = False) -> str:
+        who = f"{self.student} ({self.assignment})" if with_assignment else self.student
         if self.status == "graded":
             notes = f" ({'; '.join(self.notes)})" if self.notes else ""
-            return f"{self.student}: {self.score:g}/{self.max_score:g} in {self.seconds:.1f} s{notes}"
-        return f"{self.student}: FAILED after {self.seconds:.1f} s: {self.reason}"
-
-
-def load_course_directory(root: Path):
-    """nbgrader's CourseDirectory configured from ``root/nbgrader_config.py``."""
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config_file = root / "nbgrader_config.py"
-    if not config_file.exists():
-        raise SystemExit(f"autograde: no nbgrader_config.py in {root}; run from the course root")
-    config = PyFileConfigLoader(config_file.name, path=str(root)).load_config()
-    config.CourseDirectory.root = str(root)
-    return CourseDirectory(config=config)
-
-
-def submitted_students(coursedir, assignment: str) -> list[str]:
-    """Students with a folder ``submitted/<student>/<assignment>/``, sorted."""
-    pattern = coursedir.format_path(coursedir.submitted_directory, "*", assignment)
-    return sorted(Path(path).parent.name for path in glob.glob(pattern) if Path(path).is_dir())
-
-
-def open_gradebook(coursedir):
-    from nbgrader.api import Gradebook
-
-    return Gradebook(worker_db_url(coursedir.db_url), course_id=coursedir.course_id)
-
-
-def check_assignment_known(coursedir, assignment: str) -> None:
-    """Create the gradebook's tables once, here (two workers creating them would race)."""
-    from nbgrader.api import MissingEntry
-
-    gradebook = open_gradebook(coursedir)
-    try:
-        gradebook.find_assignment(assignment)
-    except MissingEntry:
-        raise SystemExit(
-            f"autograde: the gradebook ({coursedir.db_url}) does not know assignment {assignment!r}; "
-            f"run `make assignments` (nbgrader generate_assignment) first"
-        ) from None
-    finally:
-        gradebook.close()
+            return f"{who}: {self.score:g}/{self.max_score:g} in {self.seconds:.1f} s{notes}"
+        return f"{who}: FAILED after {self.seconds:.1f} s: {self.reason}"
 
 
 def with_venv_on_path(env) -> dict[str, str]:
@@ -122,97 +89,55 @@ def worker_environment(jobs: int) -> dict[str, str]:
     return env
 
 
-def worker_db_url(db_url: str) -> str:
-    """SQLite waits up to 60 s for another worker's write instead of failing after 5 s."""
-    if db_url.startswith("sqlite") and "timeout=" not in db_url:
-        return db_url + ("&" if "?" in db_url else "?") + "timeout=60"
-    return db_url
-
-
-#: Exceptions in nbgrader's log, in words an instructor can act on.
-KNOWN_ERRORS = {
-    "DeadKernelError": "the kernel died (the submission exits Python, crashes it or runs out of memory)",
-    "CellTimeoutError": "a cell ran past the cell timeout and could not be interrupted",
-    "OperationalError": "the gradebook database refused a write",
-}
-
-
-def failure_reason(log: str) -> str:
-    """Why nbgrader failed for one student, from its log: the last exception line, explained."""
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
-    exceptions = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Interrupt): ", line)]
-    for line in reversed(exceptions):
-        for name, words in KNOWN_ERRORS.items():
-            if name in line:
-                return f"{words} [{line[:160]}]"
-    errors = exceptions or [line for line in lines if "[ERROR]" in line]
-    return (errors or lines or ["nbgrader failed without a message"])[-1][:200]
-
-
-def notebook_notes(path: Path) -> list[str]:
-    """What the autograded notebook shows went wrong without failing the whole submission:
-    cells stopped by the cell timeout and outputs cut by nbgrader's LimitOutput."""
-    notes = []
-    try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return notes
-    for index, cell in enumerate(notebook.get("cells", [])):
-        name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"#{index + 1}"
-        text = json.dumps(cell.get("outputs", []))
-        if "CellTimeoutError" in text:
-            notes.append(f"cell {name}: stopped by the cell timeout")
-        if "Output truncated" in text:
-            notes.append(f"cell {name}: output cut to the first lines")
-    return notes
-
-
 class Worker:
-    """A long-lived ``python -m course_utils.autograde --worker`` process that grades one student
-    per request with nbgrader's own API (what ``nbgrader autograde A --student S --force``
-    runs), so nbgrader is imported once per worker, not once per student. Replaced when it
-    dies or is stopped for a timeout.
+    """A long-lived ``python -m course_utils.autograde_worker`` process (see that module for its
+    requests), started at once so that it imports nbgrader while others do the same, and
+    replaced when it dies or is stopped for a timeout."""
 
-    Importing nbgrader costs about 2.5 s of CPU (its package imports its Jupyter server
-    extensions), so workers are started first, while the parent reads the course, and are told
-    the gradebook URL afterwards, as their first line of input (never on the command line: the
-    URL may hold a password)."""
-
-    def __init__(self, root: Path, assignment: str, env: dict[str, str], log: Path):
-        self.command = [sys.executable, "-m", "course_utils.autograde", "--worker", assignment,
-                        "--root", str(root)]
+    def __init__(self, root: Path, env: dict[str, str], log: Path):
+        self.command = [sys.executable, "-m", "course_utils.autograde_worker", "--root", str(root)]
         self.env, self.log, self.root = env, log, root
-        self.db_url: str | None = None
         self.process: subprocess.Popen | None = None
-        self.configured = False
+        self.closed = False  # set by close(): never start again (an interrupted run)
+        self.lock = threading.Lock()
 
     def start(self) -> None:
-        """Start the process (if it is not running) so it imports nbgrader in the background."""
-        if self.process is None or self.process.poll() is not None:
+        """Start the process if it is not running (and the worker is not closed)."""
+        with self.lock:
+            if self.closed:
+                raise OSError("the run is over: no new grading process")
+            if self.process is not None and self.process.poll() is None:
+                return
             self.log.parent.mkdir(parents=True, exist_ok=True)
             with open(self.log, "ab") as log:  # nbgrader's and the kernels' messages
                 self.process = subprocess.Popen(self.command, cwd=self.root, env=self.env,
                                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                                 stderr=log, start_new_session=True)
-            self.configured = False
 
-    def grade(self, student: str, timeout: float) -> dict:
-        """``{"success", "log", "error", "score", "max_score"}`` from nbgrader, or ``{"stopped": why}``."""
-        self.start()
+    def close(self) -> None:
+        """Stop the process for good: a thread still holding this worker cannot restart it."""
+        with self.lock:
+            self.closed = True
+        self.stop()
+
+    def ask(self, request: dict, timeout: float, what: str) -> dict:
+        """The worker's reply to ``request``, or ``{"stopped": why}`` if it took longer than
+        ``timeout`` seconds (``what`` says what took so long), died or could not be started."""
+        try:
+            self.start()
+        except OSError as error:
+            return {"stopped": f"could not start a grading process: {error}"}
         process = self.process
         deadline = time.monotonic() + timeout
         buffer = b""
         try:
-            if not self.configured:
-                process.stdin.write(json.dumps({"db_url": self.db_url}).encode() + b"\n")
-                self.configured = True
-            process.stdin.write(student.encode() + b"\n")
+            process.stdin.write(json.dumps(request).encode() + b"\n")
             process.stdin.flush()
             while not buffer.endswith(b"\n"):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     self.stop()
-                    return {"stopped": f"timed out: still running after {timeout:g} s (whole submission), stopped"}
+                    return {"stopped": f"timed out: still running after {timeout:g} s ({what}), stopped"}
                 if select.select([process.stdout], [], [], min(remaining, 1.0))[0]:
                     chunk = os.read(process.stdout.fileno(), 1 << 16)
                     if not chunk:
@@ -223,10 +148,15 @@ class Worker:
         if not buffer.endswith(b"\n"):
             self.stop()
             return {"stopped": f"the grading process died (exit {process.poll()}); see {self.log}"}
-        return json.loads(buffer)
+        try:
+            return json.loads(buffer)
+        except ValueError:
+            self.stop()
+            return {"stopped": f"the grading process sent an unreadable reply; see {self.log}"}
 
     def stop(self) -> None:
-        process, self.process = self.process, None
+        with self.lock:
+            process, self.process = self.process, None
         if process is not None:
             _kill_tree(process)
             process.wait()
@@ -252,61 +182,22 @@ def _kill_tree(process: subprocess.Popen) -> None:
             pass
 
 
-def serve_worker(assignment: str, root: str) -> int:
-    """The worker's side: read student ids on stdin, answer one JSON line each on stdout."""
-    replies = os.fdopen(os.dup(1), "w")  # a private channel: anything printed goes to the log
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    os.chdir(root)
-    from nbgrader.api import Gradebook
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.apps.nbgraderapp import NbGraderApp
-
-    db_url = json.loads(sys.stdin.readline())["db_url"]  # see Worker: sent once imports are done
-    app = NbGraderApp()  # loads the configuration exactly as the `nbgrader` command does
-    app.initialize([f"--CourseDirectory.db_url={db_url}"])
-    api = NbGraderAPI(config=app.config)
-    for line in sys.stdin:
-        student = line.strip()
-        result = api.autograde(assignment, student, force=True, create=True)
-        reply = {"success": bool(result["success"]), "log": result.get("log", ""),
-                 "error": result.get("error", ""), "score": None, "max_score": None}
-        if reply["success"]:
-            gradebook = Gradebook(db_url, course_id=api.coursedir.course_id)
-            try:
-                submission = gradebook.find_submission(assignment, student)
-                reply["score"], reply["max_score"] = submission.score, submission.max_score
-            finally:
-                gradebook.close()
-        replies.write(json.dumps(reply) + "\n")
-        replies.flush()
-    return 0
-
-
-def submission_time(coursedir, assignment: str, student: str) -> float:
-    """Latest modification time of the files in ``submitted/<student>/<assignment>/``."""
-    folder = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
-    return max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file()), default=0.0)
-
-
-def grade_student(worker: Worker, coursedir, assignment: str, student: str, timeout: float) -> StudentResult:
+def grade_student(worker: Worker, assignment: str, student: str, submitted: float,
+                  timeout: float) -> StudentResult:
     """Grade one student with ``worker``; any failure is this student's alone."""
-    submitted = submission_time(coursedir, assignment, student)
     start = time.perf_counter()
     try:
-        reply = worker.grade(student, timeout)
+        reply = worker.ask({"grade": assignment, "student": student}, timeout, "whole submission")
         seconds = time.perf_counter() - start
         if "stopped" in reply:
-            return StudentResult(student, "failed", seconds, reason=reply["stopped"], submitted=submitted)
+            return StudentResult(assignment, student, "failed", seconds, reason=reply["stopped"], submitted=submitted)
         if not reply["success"]:
-            return StudentResult(student, "failed", seconds, submitted=submitted,
-                                 reason=failure_reason(reply["log"] + "\n" + reply["error"]))
-        notebooks = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment)).glob("*.ipynb")
-        notes = [note for path in sorted(notebooks) for note in notebook_notes(path)]
-        return StudentResult(student, "graded", seconds, reply["score"], reply["max_score"],
-                             notes=notes, submitted=submitted)
-    except Exception as error:  # e.g. the gradebook could not be read
-        return StudentResult(student, "failed", time.perf_counter() - start, submitted=submitted,
+            return StudentResult(assignment, student, "failed", seconds, reason=reply["reason"], submitted=submitted)
+        return StudentResult(assignment, student, "graded", seconds, reply["score"], reply["max_score"],
+                             notes=reply["notes"], submitted=submitted)
+    except Exception as error:  # a reply without the expected fields, or a bug here: this student only
+        worker.stop()
+        return StudentResult(assignment, student, "failed", time.perf_counter() - start, submitted=submitted,
                              reason=f"{type(error).__name__}: {error}"[:300])
 
 
@@ -322,9 +213,9 @@ def load_record(root: Path, assignment: str, student: str) -> dict | None:
         return None
 
 
-def save_record(root: Path, assignment: str, result: StudentResult) -> None:
+def save_record(root: Path, result: StudentResult) -> None:
     """Write the student's record atomically (an interrupt never leaves half a file)."""
-    path = record_path(root, assignment, result.student)
+    path = record_path(root, result.assignment, result.student)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".json.partial")
     partial.write_text(json.dumps(asdict(result), indent=1))
@@ -340,77 +231,88 @@ def needs_grading(record: dict | None, submitted: float, in_gradebook: bool, ret
     return retry_failed
 
 
-def graded_in_gradebook(coursedir, assignment: str) -> set[str]:
-    gradebook = open_gradebook(coursedir)
-    try:
-        return {s.student_id for s in gradebook.find_assignment(assignment).submissions}
-    finally:
-        gradebook.close()
+def plan(worker: Worker, root: Path, assignments: list[str], students: list[str] | None, redo: bool,
+         retry_failed: bool) -> list[tuple[str, str, float]]:
+    """(assignment, student, submission time) for everything to grade in this run, in order;
+    says what is skipped. Raises SystemExit when the course cannot be graded as asked."""
+    todo, surveys = [], {}
+    for assignment in assignments:
+        survey = worker.ask({"survey": assignment}, SURVEY_TIMEOUT, "reading the course")
+        if "stopped" in survey or "error" in survey:
+            raise SystemExit(f"autograde: {survey.get('error') or survey.get('stopped')}")
+        surveys[assignment] = survey
+    if students:  # a student named must have handed in at least one of the assignments
+        nowhere = [s for s in students if not any(s in survey["students"] for survey in surveys.values())]
+        if nowhere:
+            raise SystemExit(f"autograde: no submission of {' or '.join(assignments)} from {', '.join(nowhere)}")
+    for assignment, survey in surveys.items():
+        submitted = survey["students"]
+        if students:
+            missing = [s for s in students if s not in submitted]
+            if missing:
+                tqdm.write(f"no submission of {assignment} from {', '.join(missing)}")
+            submitted = {s: t for s, t in submitted.items() if s in set(students)}
+        in_gradebook = set(survey["in_gradebook"])
+        chosen = [(assignment, s, t) for s, t in sorted(submitted.items()) if redo or needs_grading(
+            load_record(root, assignment, s), t, s in in_gradebook, retry_failed)]
+        skipped = len(submitted) - len(chosen)
+        if skipped:
+            tqdm.write(f"{skipped} of {len(submitted)} already done for {assignment} (recorded in "
+                       f"{STATE_DIR}/{assignment}/); --retry-failed grades the failed ones again, --redo all of them")
+        todo += chosen
+    return todo
 
 
-def autograde(assignment: str, root: Path | str = ".", jobs: int | None = None,
+def autograde(assignments: str | list[str], root: Path | str = ".", jobs: int | None = None,
               students: list[str] | None = None, timeout: float = 600.0, redo: bool = False,
               retry_failed: bool = False, progress: bool = True) -> list[StudentResult]:
-    """Grade ``students`` (default: every submitted one) of ``assignment``; see the module doc.
+    """Grade ``students`` (default: every submitted one) of ``assignments``; see the module doc.
 
-    Returns the results of the students graded in this run, sorted by student.
+    Returns the results of the students graded in this run, sorted by assignment and student.
     """
+    assignments = [assignments] if isinstance(assignments, str) else list(dict.fromkeys(assignments))
     root = Path(root).resolve()
+    if not (root / "nbgrader_config.py").exists():
+        raise SystemExit(f"autograde: no nbgrader_config.py in {root}; run from the course root")
     jobs = jobs or os.cpu_count() or 1
-    os.environ["PATH"] = with_venv_on_path(os.environ)["PATH"]  # our own Gradebook may create the file
     env = worker_environment(jobs)
-    workers = [Worker(root, assignment, env, root / STATE_DIR / assignment / f"worker-{index + 1}.log")
-               for index in range(jobs)]
-    for worker in workers:  # they import nbgrader while we read the course (see Worker)
+    workers = [Worker(root, env, root / STATE_DIR / f"worker-{index + 1}.log") for index in range(jobs)]
+    for worker in workers:  # all import nbgrader at once, while the first one reads the course
         worker.start()
     try:
-        coursedir = load_course_directory(root)
-        check_assignment_known(coursedir, assignment)
-        submitted = submitted_students(coursedir, assignment)
-        if students:
-            missing = sorted(set(students) - set(submitted))
-            if missing:
-                raise SystemExit(f"autograde: no submission of {assignment} from {', '.join(missing)}")
-            submitted = [s for s in submitted if s in set(students)]
-        in_gradebook = graded_in_gradebook(coursedir, assignment)
-        todo = [s for s in submitted if redo or needs_grading(
-            load_record(root, assignment, s), submission_time(coursedir, assignment, s),
-            s in in_gradebook, retry_failed)]
+        todo = plan(workers[0], root, assignments, students, redo, retry_failed)
     except BaseException:
         for worker in workers:
-            worker.stop()
+            worker.close()
         raise
     for worker in workers[len(todo):]:  # fewer students than workers
-        worker.stop()
+        worker.close()
     workers = workers[: len(todo)]
-    for worker in workers:
-        worker.db_url = worker_db_url(coursedir.db_url)
-    skipped = len(submitted) - len(todo)
-    if skipped:
-        tqdm.write(f"{skipped} of {len(submitted)} already done (recorded in {STATE_DIR}/{assignment}/); "
-                   f"--retry-failed grades the failed ones again, --redo all of them")
-    waiting: queue.Queue[str] = queue.Queue()
-    for student in todo:
-        waiting.put(student)
+    waiting: queue.Queue[tuple[str, str, float]] = queue.Queue()
+    for item in todo:
+        waiting.put(item)
     finished: queue.Queue[StudentResult] = queue.Queue()
     stopping = threading.Event()
 
     def work(worker: Worker) -> None:
-        while not stopping.is_set():
-            try:
-                student = waiting.get_nowait()
-            except queue.Empty:
-                break
-            result = grade_student(worker, coursedir, assignment, student, timeout)
-            if not stopping.is_set():
-                finished.put(result)
-        worker.stop()
+        try:
+            while not stopping.is_set():
+                try:
+                    assignment, student, submitted = waiting.get_nowait()
+                except queue.Empty:
+                    break
+                result = grade_student(worker, assignment, student, submitted, timeout)
+                if not stopping.is_set():
+                    finished.put(result)
+        finally:
+            worker.close()
 
     threads = [threading.Thread(target=work, args=(worker,), daemon=True) for worker in workers]
     for thread in threads:
         thread.start()
     results: list[StudentResult] = []
-    bar = tqdm(total=len(todo), desc=f"autograde {assignment}", unit="student", disable=not progress)
+    desc = f"autograde {assignments[0]}" if len(assignments) == 1 else f"autograde {len(assignments)} assignments"
+    bar = tqdm(total=len(todo), desc=desc, unit="submission", disable=not progress)
     try:
         while len(results) < len(todo):
             try:
@@ -419,21 +321,28 @@ def autograde(assignment: str, root: Path | str = ".", jobs: int | None = None,
                 if not any(thread.is_alive() for thread in threads) and finished.empty():
                     break  # every worker thread ended (should not happen): do not wait forever
                 continue
-            save_record(root, assignment, result)
+            save_record(root, result)
             results.append(result)
-            tqdm.write(result.line())
+            tqdm.write(result.line(with_assignment=len(assignments) > 1))
             bar.update()
     except BaseException:  # Ctrl-C, SIGTERM: stop the students in flight; the finished are saved
         stopping.set()
         for worker in workers:
-            worker.stop()
+            worker.close()
         bar.close()
         tqdm.write(f"interrupted: {len(results)} graded in this run are recorded; run again for the rest")
         raise
     for thread in threads:
         thread.join()
     bar.close()
-    return sorted(results, key=lambda r: r.student)
+    done = {(r.assignment, r.student) for r in results}
+    for assignment, student, submitted in todo:  # only if a grading thread ended early (a bug)
+        if (assignment, student) not in done:
+            result = StudentResult(assignment, student, "failed", 0.0, submitted=submitted,
+                                   reason="not graded: its grading thread ended early; run again")
+            results.append(result)  # no record: the next run grades it
+            tqdm.write(result.line(with_assignment=len(assignments) > 1))
+    return sorted(results, key=lambda r: (assignments.index(r.assignment), r.student))
 
 
 def _interrupt(signum, frame):
@@ -441,16 +350,9 @@ def _interrupt(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--worker"]:  # internal: one grading worker (see Worker)
-        worker = argparse.ArgumentParser()
-        worker.add_argument("assignment")
-        worker.add_argument("--root", required=True)
-        options = worker.parse_args(argv[1:])
-        return serve_worker(options.assignment, options.root)
     parser = argparse.ArgumentParser(prog="python -m course_utils.autograde",
                                      description="Autograde submissions in parallel (see module docstring).")
-    parser.add_argument("assignment")
+    parser.add_argument("assignment", nargs="+", help="one or more assignments, graded in this order")
     parser.add_argument("--jobs", type=int, default=None, help="workers (default: number of cores)")
     parser.add_argument("--student", nargs="+", default=None, metavar="ID", help="only these students")
     parser.add_argument("--timeout", type=float, default=600.0,
@@ -461,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="grade again the students whose grading failed")
     parser.add_argument("--root", default=".", help="course root (default: current folder)")
     args = parser.parse_args(argv)
+    if args.jobs is not None and args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
     signal.signal(signal.SIGTERM, _interrupt)
     start = time.perf_counter()
     try:

@@ -271,6 +271,58 @@ def test_an_interrupted_run_keeps_what_was_graded_and_a_rerun_grades_only_the_re
     assert "graded 1, failed 0" in changed.stdout and re.search(r"^bug: 6/10", changed.stdout, re.MULTILINE)
 
 
+def test_one_run_grades_several_assignments_as_serial_nbgrader_does_and_stops_every_kernel(released, tmp_path):
+    students = ("solution", "bug")
+    a1 = "a1_convolution"
+    zero_pad = solution_code(a1)["zero_pad"]
+    a1_notebooks = lambda course: {  # noqa: E731
+        "solution": submission(course, a1),
+        "bug": submission(course, a1, code={"zero_pad": mutate(zero_pad, "(pad, pad), (pad, pad)", "(1, 1), (1, 1)")}),
+    }
+    serial, parallel = (course_copy(released, tmp_path, name, students) for name in ("serial", "parallel"))
+    for course in (serial, parallel):
+        submit(course, a1, a1_notebooks(course))
+    for assignment in (a1, ASSIGNMENT):
+        nbgrader(serial, "autograde", assignment)
+    result = subprocess.run(
+        [sys.executable, "-m", "course_utils.autograde", a1, ASSIGNMENT, "--jobs", "2"], cwd=parallel,
+        env=course_env(), capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "graded 4, failed 0" in result.stdout
+    for assignment in (a1, ASSIGNMENT):
+        expected = gradebook_scores(sqlite(serial), students, assignment)
+        assert gradebook_scores(sqlite(parallel), students, assignment) == expected
+        for student in students:
+            total = sum(expected[student].values())
+            assert re.search(rf"^{student} \({assignment}\): {total:g}/10 in", result.stdout, re.MULTILINE)
+            assert json.loads((parallel / ".autograde" / assignment / f"{student}.json").read_text())["score"] == total
+    assert gradebook_scores(sqlite(parallel), ["bug"], a1)["bug"]["zero_pad"] == 0  # the bug was seen
+    assert not processes_in(parallel), "kernels stopped in the background must still be gone"
+
+
+def test_an_unknown_assignment_or_student_stops_the_run_with_a_message(released, tmp_path):
+    course = course_copy(released, tmp_path, "unknown", ("solution",))
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "course_utils.autograde", *args], cwd=course,
+                              env=course_env(), capture_output=True, text=True, timeout=300)
+
+    for args in (["a9_missing"], [ASSIGNMENT, "a9_missing"]):
+        unknown = run(*args)
+        assert unknown.returncode != 0 and "does not know assignment 'a9_missing'" in unknown.stderr, args
+    nobody = run(ASSIGNMENT, "--student", "nobody")
+    assert nobody.returncode != 0 and f"no submission of {ASSIGNMENT} from nobody" in nobody.stderr
+    assert not (course / ".autograde" / ASSIGNMENT).exists()  # nothing was graded
+    assert not processes_in(course)
+    # several assignments: a student named grades where they handed in, and the rest is said
+    partly = run(ASSIGNMENT, "a1_convolution", "--student", "solution")
+    assert partly.returncode == 0, partly.stdout + partly.stderr
+    assert "no submission of a1_convolution from solution" in partly.stdout
+    assert re.search(rf"^solution \({ASSIGNMENT}\): 10/10 in", partly.stdout, re.MULTILINE)
+    assert "graded 1, failed 0" in partly.stdout
+
+
 # --- PostgreSQL --------------------------------------------------------------------------------
 
 @pytest.fixture
