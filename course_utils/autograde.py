@@ -349,12 +349,13 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course_utils.autograde",
                                      description="Autograde submissions in parallel (see module docstring).")
     parser.add_argument("assignment", nargs="+", help="one or more assignments, graded in this order")
     parser.add_argument("--jobs", type=int, default=None, help="workers (default: number of cores)")
-    parser.add_argument("--student", nargs="+", default=None, metavar="ID", help="only these students")
+    parser.add_argument("--student", nargs="+", action="extend", default=None, metavar="ID",
+                        help="only these students (--student a b, or --student a --student b)")
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="seconds for one whole submission before it is stopped (default 600)")
     again = parser.add_mutually_exclusive_group()
@@ -362,6 +363,11 @@ def main(argv: list[str] | None = None) -> int:
     again.add_argument("--retry-failed", action="store_true",
                        help="grade again the students whose grading failed")
     parser.add_argument("--root", default=".", help="course root (default: current folder)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")

@@ -13,7 +13,7 @@ import time
 
 import psutil
 from course_utils import autograde_worker
-from course_utils.autograde import StudentResult, grade_student
+from course_utils.autograde import StudentResult, build_parser, grade_student
 from course_utils.autograde_worker import (
     BackgroundShutdownKernelManager,
     _reap,
@@ -152,3 +152,11 @@ def test_a_worker_that_breaks_fails_its_student_only():
         result = grade_student(worker, "a2_pooling", "ada", 1.5, timeout=10)
         assert isinstance(result, StudentResult) and result.status == "failed", result
         assert words in result.reason and (result.assignment, result.student, result.submitted) == ("a2_pooling", "ada", 1.5)
+
+
+def test_the_command_line_takes_several_assignments_and_students_either_way():
+    args = build_parser().parse_args(["a1_convolution", "a2_pooling", "--jobs", "2", "--student", "ada", "bob",
+                                      "--student", "cy", "--timeout", "30"])
+    assert args.assignment == ["a1_convolution", "a2_pooling"] and args.jobs == 2 and args.timeout == 30
+    assert args.student == ["ada", "bob", "cy"]
+    assert build_parser().parse_args(["a1_convolution"]).student is None
