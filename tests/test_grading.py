@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import traceback
+import warnings
 
 import numpy as np
 import pytest
@@ -283,6 +284,62 @@ def test_float32_round_off_passes_but_a_real_error_does_not():
     expected = reference.conv2d(*case.args, **case.kwargs)
     assert core.values_match(expected, got)
     assert not core.values_match(expected, got + 1e-2)
+
+
+# --- warnings from the student's code ----------------------------------------------------------------
+# nbgrader scores a test cell 0 when anything reaches stderr, where Python prints warnings.
+
+def relu_that_warns(extra: int = 0):
+    def relu(x):
+        np.sqrt(x)  # negative entries: RuntimeWarning, a right answer all the same
+        warnings.warn("this relu is slow", DeprecationWarning)
+        for index in range(extra):
+            warnings.warn(f"extra warning {index}", UserWarning)
+        return np.maximum(x, 0)
+
+    return relu
+
+
+def test_a_right_answer_that_warns_passes_with_the_warnings_on_stdout_not_stderr(capsys):
+    grading.check_relu(relu_that_warns(), hidden=True)
+    printed = capsys.readouterr()
+    assert printed.err == ""
+    assert "relu: all" in printed.out and "Note: relu raised 2 warnings while it was checked" in printed.out
+    assert "RuntimeWarning: invalid value encountered in sqrt (first in case" in printed.out
+    assert "DeprecationWarning: this relu is slow" in printed.out
+    assert printed.out.count("this relu is slow") == 1  # each distinct warning once
+
+
+def test_many_distinct_warnings_are_summarised():
+    note = grading.core.warnings_note("relu", [])
+    assert note == ""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        relu_that_warns(extra=4)(np.array([-1.0]))
+    note = grading.core.warnings_note("relu", [("a case", warning) for warning in caught])
+    assert "raised 6 warnings" in note and "... and 3 more" in note and note.count("\n  ") == 4
+
+
+def test_a_wrong_answer_that_warns_fails_with_the_warnings_in_the_message(capsys):
+    def relu(x):
+        np.sqrt(x)
+        return np.abs(x)
+
+    with pytest.raises(grading.CheckFailed) as caught:
+        grading.check_relu(relu)
+    assert "relu failed the check" in str(caught.value)
+    assert "RuntimeWarning: invalid value encountered in sqrt" in str(caught.value)
+    assert capsys.readouterr().err == ""
+
+
+def test_an_exception_after_a_warning_keeps_its_traceback_and_notes_the_warning():
+    def relu(x):
+        np.sqrt(x)
+        raise NotImplementedError()
+
+    with pytest.raises(NotImplementedError) as caught:
+        grading.check_relu(relu)
+    assert any("RuntimeWarning: invalid value encountered in sqrt" in note for note in caught.value.__notes__)
 
 
 # --- exceptions from the student's code --------------------------------------------------------------

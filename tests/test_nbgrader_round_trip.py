@@ -16,6 +16,8 @@ hang       conv2d never returns (stopped by the cell timeout)     the release as
 tamper     output_size is wrong and its test cell deleted;        relu modifies x in place and
            conv2d delegates to course_utils.reference and its     its test cell is edited;
            test cell is edited to pass                            max_pool2d delegates
+warns      the instructor's solution                              relu is right but a leftover
+                                                                  line warns (RuntimeWarning)
 =========  =====================================================  ==========================
 """
 
@@ -87,6 +89,13 @@ def submissions(course: Path) -> dict[str, dict[str, dict]]:
                 edit_tests={"test_relu": "pass"},
             ),
         },
+        "warns": {
+            "a1_convolution": submission(course, "a1_convolution"),
+            "a2_pooling": submission(course, "a2_pooling", code={"relu": mutate(
+                a2["relu"], "return np.maximum(x, 0)",
+                "roots = np.sqrt(x)  # left over from an experiment: warns on negative entries\n"
+                "    return np.maximum(x, 0)")}),
+        },
     }
 
 
@@ -105,6 +114,7 @@ EXPECTED = {  # student -> assignment -> grade_id -> points
         "a1_convolution": {"output_size": 0, "zero_pad": 2, "conv_single_step": 2, "conv2d": 0},
         "a2_pooling": {"relu": 0, "max_pool2d": 0, "avg_pool2d": 4},
     },
+    "warns": POINTS,
 }
 
 
@@ -200,6 +210,15 @@ def test_edited_and_deleted_test_cells_are_graded_with_the_original_tests(course
     assert "modified its input in place" in relu_output
     assert scores(course, "tamper", "a2_pooling")["relu"] == 0
     assert scores(course, "tamper", "a2_pooling")["avg_pool2d"] == 4
+
+
+def test_a_warning_from_a_right_answer_costs_no_points_and_is_shown(course):
+    # nbgrader scores a test cell 0 when anything reaches stderr; the checks catch the warnings
+    # the student's code raises and print them on stdout instead.
+    assert scores(course, "warns", "a2_pooling") == EXPECTED["warns"]["a2_pooling"]
+    cell = autograded_cell(course, "warns", "a2_pooling", "test_relu")
+    assert not [output for output in cell["outputs"] if output.get("name") == "stderr"]
+    assert "RuntimeWarning: invalid value encountered in sqrt" in cell_text(cell)
 
 
 def test_a_delegating_function_scores_zero(course):

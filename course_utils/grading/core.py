@@ -22,6 +22,11 @@ one request per check, to a separate clean ``python -I -m course_utils.grading.j
 the right answers with :mod:`course_utils.reference` and compares, so a submission that patches
 ``numpy.allclose``, ``numpy.testing`` or a builtin cannot make a wrong answer pass. The messages
 are the same as before: the judge runs :func:`judge_answer` and :func:`diagnose`.
+
+Warnings raised by the student's code while it is checked (a numpy ``RuntimeWarning``, a
+``DeprecationWarning`` for ``np.product``) are caught and shown on standard output after the
+result: nbgrader scores a test cell 0 when anything is written to standard error, and a warning
+alone must not cost a right answer its points.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -178,36 +184,62 @@ def run_check(function, spec: FunctionSpec, cases: Sequence[Case], label: str = 
     if not callable(function):
         raise CheckFailed(f"{spec.name}: expected your function, got {describe(function)}")
     delegation.check_source(function, spec.name)
-    answers, raised = [], None
+    answers, raised, warned = [], None, []
     for case in cases:
         try:
-            got, (args, kwargs) = call_guarded(function, spec, case)
+            got, (args, kwargs) = call_guarded(function, spec, case, warned)
         except Exception as error:  # judge the cases before it first: they come first
             raised = error
             break
         answers.append((case, got, args, kwargs))
     verdict = judge.decide(spec, answers)
+    note = warnings_note(spec.name, warned)
     if verdict["failure"] is not None:
-        raise CheckFailed(verdict["failure"]) from raised
+        raise CheckFailed(verdict["failure"] + (f"\n\n{note}" if note else "")) from raised
     if raised is not None:
+        if note:
+            raised.add_note(f"[grading] {note}")
         raise raised
     report = Report(spec.name, list(verdict["passed"]), label)
     print(f"\N{CHECK MARK} {report}")
+    if note:
+        print(note)
     return report
 
 
-def call_guarded(function, spec: FunctionSpec, case: Case):
+def warnings_note(function_name: str, warned: list[tuple[str, warnings.WarningMessage]], shown: int = 3) -> str:
+    """What the student's code warned while it was checked, each distinct warning once with the
+    first case that raised it; ``""`` if nothing warned."""
+    first: dict[tuple[str, str], str] = {}
+    for case_name, caught in warned:
+        first.setdefault((caught.category.__name__, str(caught.message)), case_name)
+    if not first:
+        return ""
+    lines = [f"Note: {function_name} raised {len(first)} warning{'s' if len(first) > 1 else ''} while it was "
+             "checked (shown here, not on stderr: a warning alone costs no points, but read it):"]
+    lines += [f"  {category}: {message} (first in case '{case_name}')"
+              for (category, message), case_name in list(first.items())[:shown]]
+    if len(first) > shown:
+        lines.append(f"  ... and {len(first) - shown} more")
+    return "\n".join(lines)
+
+
+def call_guarded(function, spec: FunctionSpec, case: Case, warned: list | None = None):
     """Call ``function`` on copies of the case's arguments, with delegation tripwires set.
 
     Returns ``(result, argument copies after the call)``. An exception from the student's code
-    propagates unchanged, with a note naming the case and the call.
+    propagates unchanged, with a note naming the case and the call. Warnings the call raises
+    are caught (never printed) and appended to ``warned`` as ``(case name, WarningMessage)``.
     """
     __tracebackhide__ = True
     args = tuple(_copy(value) for value in case.args)
     kwargs = {key: _copy(value) for key, value in case.kwargs.items()}
+    caught: list[warnings.WarningMessage] = []
     try:
-        with delegation.tripwires(spec.name):
-            result = function(*args, **kwargs)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # also a warning this kernel has shown before
+            with delegation.tripwires(spec.name):
+                result = function(*args, **kwargs)
     except delegation.DelegationError:
         raise
     except Exception as error:
@@ -217,6 +249,9 @@ def call_guarded(function, spec: FunctionSpec, case: Case):
         if hint:
             error.add_note(f"[grading] {hint}")
         raise
+    finally:
+        if warned is not None:
+            warned.extend((case.name, caught_warning) for caught_warning in caught)
     return result, (args, kwargs)
 
 

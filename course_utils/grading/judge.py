@@ -30,6 +30,7 @@ installation. Such code is plain to see in the autograded notebook.
 
 from __future__ import annotations
 
+import atexit
 import builtins
 import importlib
 import json
@@ -175,8 +176,23 @@ class _JudgeProcess:
                 self.process = None
                 return None
 
+    def close(self) -> None:
+        """End the judge (it exits when its stdin closes) and reap it; at interpreter exit."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        try:
+            process.stdin.close()
+            process.wait(timeout=2)
+        except Exception:  # stuck or already gone
+            process.kill()
+            process.wait()
+        finally:
+            process.stdout.close()
+
 
 _JUDGE = _JudgeProcess()
+atexit.register(_JUDGE.close)
 
 
 def encode_answer(answer, arrays: list) -> dict:
