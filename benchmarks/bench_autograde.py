@@ -63,6 +63,10 @@ def hand_in(course: Path, students: list[str]) -> None:
         })
 
 
+def parallel(*assignments: str, jobs: int) -> list[str]:
+    return [sys.executable, "-m", "course_utils.autograde", *assignments, "--jobs", str(jobs)]
+
+
 def timed(command: list[str], course: Path) -> float:
     start = time.perf_counter()
     result = subprocess.run(command, cwd=course, env=course_env(), capture_output=True, text=True)
@@ -82,15 +86,15 @@ def main() -> int:
         runs = {name: Path(scratch) / name for name in ("serial", "per_assignment", "together", "one_worker")}
         for course in runs.values():
             shutil.copytree(base, course)
-        parallel = [sys.executable, "-m", "course_utils.autograde", "--jobs", str(args.jobs)]
+
         load_before = os.getloadavg()
         seconds = {
             "serial": sum(timed([sys.executable, "-m", "nbgrader", "autograde", assignment], runs["serial"])
                           for assignment in ASSIGNMENTS),
-            "per_assignment": sum(timed(parallel + [assignment], runs["per_assignment"])
+            "per_assignment": sum(timed(parallel(assignment, jobs=args.jobs), runs["per_assignment"])
                                   for assignment in ASSIGNMENTS),
-            "together": timed(parallel + list(ASSIGNMENTS), runs["together"]),
-            "one_worker": timed(parallel[:-1] + ["1"] + list(ASSIGNMENTS), runs["one_worker"]),
+            "together": timed(parallel(*ASSIGNMENTS, jobs=args.jobs), runs["together"]),
+            "one_worker": timed(parallel(*ASSIGNMENTS, jobs=1), runs["one_worker"]),
         }
         load_after = os.getloadavg()
         for assignment in ASSIGNMENTS:

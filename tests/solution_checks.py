@@ -29,3 +29,13 @@ def failure_message(check, function, hidden=False) -> str:
     with pytest.raises(CheckFailed) as caught:
         check(function, hidden=hidden)
     return str(caught.value)
+
+
+def assert_bug_is_named(check, name: str, function, hidden: bool, words, bug: str) -> None:
+    """``check`` fails the buggy ``function`` (the student's ``name``) with a message that names
+    the failing case and the call and contains every one of ``words``."""
+    message = failure_message(check, function, hidden=hidden)
+    assert message.startswith(f"{name} failed the check '")
+    assert f"called: {name}(" in message
+    for word in words:
+        assert word in message, f"{bug}: {word!r} missing from\n{message}"

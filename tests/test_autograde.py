@@ -99,9 +99,10 @@ def course_copy(released: Path, tmp_path: Path, name: str, students) -> Path:
     return course
 
 
-def parallel_autograde(course: Path, *args: str, db_url: str | None = None, timeout: float = 600):
+def parallel_autograde(course: Path, *args: str, db_url: str | None = None, timeout: float = 600,
+                       assignments=(ASSIGNMENT,)):
     result = subprocess.run(
-        [sys.executable, "-m", "course_utils.autograde", ASSIGNMENT, *args], cwd=course,
+        [sys.executable, "-m", "course_utils.autograde", *assignments, *args], cwd=course,
         env=course_env(db_url), capture_output=True, text=True, timeout=timeout,
     )
     return result
@@ -284,10 +285,7 @@ def test_one_run_grades_several_assignments_as_serial_nbgrader_does_and_stops_ev
         submit(course, a1, a1_notebooks(course))
     for assignment in (a1, ASSIGNMENT):
         nbgrader(serial, "autograde", assignment)
-    result = subprocess.run(
-        [sys.executable, "-m", "course_utils.autograde", a1, ASSIGNMENT, "--jobs", "2"], cwd=parallel,
-        env=course_env(), capture_output=True, text=True, timeout=600,
-    )
+    result = parallel_autograde(parallel, "--jobs", "2", assignments=(a1, ASSIGNMENT))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "graded 4, failed 0" in result.stdout
     for assignment in (a1, ASSIGNMENT):
@@ -303,20 +301,15 @@ def test_one_run_grades_several_assignments_as_serial_nbgrader_does_and_stops_ev
 
 def test_an_unknown_assignment_or_student_stops_the_run_with_a_message(released, tmp_path):
     course = course_copy(released, tmp_path, "unknown", ("solution",))
-
-    def run(*args):
-        return subprocess.run([sys.executable, "-m", "course_utils.autograde", *args], cwd=course,
-                              env=course_env(), capture_output=True, text=True, timeout=300)
-
-    for args in (["a9_missing"], [ASSIGNMENT, "a9_missing"]):
-        unknown = run(*args)
-        assert unknown.returncode != 0 and "does not know assignment 'a9_missing'" in unknown.stderr, args
-    nobody = run(ASSIGNMENT, "--student", "nobody")
+    for assignments in (("a9_missing",), (ASSIGNMENT, "a9_missing")):
+        unknown = parallel_autograde(course, assignments=assignments)
+        assert unknown.returncode != 0 and "does not know assignment 'a9_missing'" in unknown.stderr, assignments
+    nobody = parallel_autograde(course, "--student", "nobody")
     assert nobody.returncode != 0 and f"no submission of {ASSIGNMENT} from nobody" in nobody.stderr
     assert not (course / ".autograde" / ASSIGNMENT).exists()  # nothing was graded
     assert not processes_in(course)
     # several assignments: a student named grades where they handed in, and the rest is said
-    partly = run(ASSIGNMENT, "a1_convolution", "--student", "solution")
+    partly = parallel_autograde(course, "--student", "solution", assignments=(ASSIGNMENT, "a1_convolution"))
     assert partly.returncode == 0, partly.stdout + partly.stderr
     assert "no submission of a1_convolution from solution" in partly.stdout
     assert re.search(rf"^solution \({ASSIGNMENT}\): 10/10 in", partly.stdout, re.MULTILINE)

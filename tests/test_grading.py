@@ -18,7 +18,7 @@ import pytest
 from course_utils import grading, reference
 from course_utils.grading import DelegationError, rel_error
 
-from solution_checks import failure_message, solution_functions  # tests/solution_checks.py
+from solution_checks import assert_bug_is_named, failure_message, solution_functions  # tests/solution_checks.py
 
 
 CHECKS = {
@@ -249,11 +249,7 @@ TYPICAL_BUGS = {
 @pytest.mark.parametrize("bug", list(TYPICAL_BUGS))
 def test_each_typical_bug_fails_with_the_message_that_names_it(bug):
     name, function, hidden, words = TYPICAL_BUGS[bug]
-    message = failure_message(CHECKS[name], function, hidden=hidden)
-    assert message.startswith(f"{name} failed the check '")
-    assert f"called: {name}(" in message
-    for word in words:
-        assert word in message, f"{bug}: {word!r} missing from\n{message}"
+    assert_bug_is_named(CHECKS[name], name, function, hidden, words, bug)
 
 
 def test_a_wrong_value_shows_the_first_differing_index_expected_got_and_the_relative_error():
