@@ -42,11 +42,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 assignments: $(STAMP)
-	$(BIN)/python -m course_utils.release
+	$(BIN)/python -m course_utils.instructor.release
 
 grade: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=a1_convolution [JOBS=2]  (several: ASSIGNMENT=\"a1_convolution a2_pooling\")"; exit 2; }
-	$(BIN)/python -m course_utils.autograde $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS))
+	$(BIN)/python -m course_utils.instructor.autograde $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS))
 
 benchmarks: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

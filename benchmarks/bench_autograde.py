@@ -1,4 +1,4 @@
-"""Time serial ``nbgrader autograde`` against ``python -m course_utils.autograde --jobs N``, one run.
+"""Time serial ``nbgrader autograde`` against ``python -m course_utils.instructor.autograde --jobs N``, one run.
 
     .venv/bin/python benchmarks/bench_autograde.py [--students 20] [--jobs 2]
 
@@ -64,7 +64,7 @@ def hand_in(course: Path, students: list[str]) -> None:
 
 
 def parallel(*assignments: str, jobs: int) -> list[str]:
-    return [sys.executable, "-m", "course_utils.autograde", *assignments, "--jobs", str(jobs)]
+    return [sys.executable, "-m", "course_utils.instructor.autograde", *assignments, "--jobs", str(jobs)]
 
 
 def timed(command: list[str], course: Path) -> float:

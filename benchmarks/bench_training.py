@@ -4,7 +4,7 @@
 
 Both pipelines deliver the same thing: batches of normalized training images, each randomly
 cropped (padding 4) and flipped. Theirs: torchvision's ``CIFAR10`` dataset object with per-image
-PIL transforms in a ``DataLoader`` (num_workers=2). Ours: ``course_utils.augment.DeviceBatches``
+PIL transforms in a ``DataLoader`` (num_workers=2). Ours: ``course_utils.cifar10.augment.DeviceBatches``
 (all images on the device, normalized once, a whole batch cropped and flipped with tensor ops).
 Then one training epoch of ``CourseCNN`` fed by each. Same batch size everywhere.
 
@@ -25,10 +25,11 @@ import torch
 import torchvision
 from torchvision import transforms
 
-from course_utils.augment import CIFAR10_MEAN, CIFAR10_STD, DeviceBatches
-from course_utils.data import load_cifar10, write_fake_cifar10
-from course_utils.models import CourseCNN
-from course_utils.training import TrainConfig, pick_device, train
+from course_utils.cifar10.augment import CIFAR10_MEAN, CIFAR10_STD, DeviceBatches
+from course_utils.cifar10.data import load_cifar10
+from course_utils.cifar10.fake_data import write_fake_cifar10
+from course_utils.cifar10.models import CourseCNN
+from course_utils.cifar10.training import TrainConfig, pick_device, train
 from machine import cpu_name  # benchmarks/machine.py
 
 
@@ -66,12 +67,11 @@ def images_per_second(batches, device, passes: int = 2) -> float:
     return count / (time.perf_counter() - started)
 
 
-def training_images_per_second(data, device, batch_size, width, loader=None) -> float:
+def training_images_per_second(data, batches, test_batches, device, batch_size, width) -> float:
+    """One epoch of ``CourseCNN(width)`` fed by ``batches``: training images per second."""
     torch.manual_seed(0)
-    config = TrainConfig(epochs=1, batch_size=batch_size, lr=0.1 * batch_size / 128,
-                         evaluate_each_epoch=False)
-    history = train(CourseCNN(width), data, config, device=device, progress=False,
-                    train_batches=loader)
+    config = TrainConfig(epochs=1, lr=0.1 * batch_size / 128, evaluate_each_epoch=False)
+    history = train(CourseCNN(width), batches, test_batches, config, device=device, progress=False)
     return len(data.train_labels) / history.train_seconds[-1]
 
 
@@ -90,12 +90,13 @@ def main() -> None:
         theirs = tutorial_loader(root, args.batch)
         ours = DeviceBatches(data.train_images, data.train_labels, args.batch, device,
                              augment=True)
+        test_batches = DeviceBatches(data.test_images, data.test_labels, 1024, device)
         rows = [
             ("data pipeline alone", images_per_second(theirs, device),
              images_per_second(ours, device)),
             (f"1 epoch CourseCNN(width={args.width})",
-             training_images_per_second(data, device, args.batch, args.width, theirs),
-             training_images_per_second(data, device, args.batch, args.width)),
+             training_images_per_second(data, theirs, test_batches, device, args.batch, args.width),
+             training_images_per_second(data, ours, test_batches, device, args.batch, args.width)),
         ]
 
     print(f"machine: {cpu_name()}, {os.cpu_count()} CPU cores, "

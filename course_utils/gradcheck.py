@@ -81,7 +81,7 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6, grad_out=None) -> np
 def rel_error(a, b) -> float:
     """CS231n's scale-free relative error: ``max |a - b| / max(1e-8, |a| + |b|)`` (elementwise).
 
-    ``a`` and ``b`` have the same shape (or broadcast). 0 when equal, at most 1; the
+    ``a`` and ``b`` have the same shape (or broadcast). 0 when equal (or empty), at most 1; the
     ``1e-8`` keeps two near-zero entries from counting as very different.
     """
     a = np.asarray(a, dtype=np.float64)
@@ -90,4 +90,6 @@ def rel_error(a, b) -> float:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
         raise ValueError(f"rel_error: a has shape {a.shape} but b has shape {b.shape}") from None
+    if a.size == 0 or b.size == 0:
+        return 0.0  # nothing to differ
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))

@@ -6,7 +6,15 @@ The photo is the portrait of Grace Hopper that ships inside matplotlib
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
+
+#: Rows 400-407, columns 200-207 of the photo (top, left, height, width): the dark jacket on the
+#: left, the white collar on the right -- a real vertical edge for the edge kernels to find.
+PHOTO_CROP = (400, 200, 8, 8)
+#: The photo at a quarter of its 600x512 pixels (height, width): the explorers' working size.
+SMALL_PHOTO_SIZE = (150, 128)
 
 
 def binary_image_5x5() -> np.ndarray:
@@ -81,3 +89,19 @@ def photo(gray: bool = True, size: int | tuple[int, int] | None = None,
     if gray:
         return rgb @ np.array([0.299, 0.587, 0.114])
     return rgb
+
+
+@lru_cache(maxsize=1)
+def photo_crop() -> np.ndarray:
+    """The 8x8 box ``PHOTO_CROP`` of the grey photo as pixel values 0-255 (read-only, cached)."""
+    crop = np.round(photo(crop=PHOTO_CROP) * 255)
+    crop.setflags(write=False)
+    return crop
+
+
+@lru_cache(maxsize=1)
+def small_photo() -> np.ndarray:
+    """The grey photo at ``SMALL_PHOTO_SIZE`` (150x128) pixels, values in [0, 1] (read-only, cached)."""
+    image = photo(size=SMALL_PHOTO_SIZE)
+    image.setflags(write=False)
+    return image

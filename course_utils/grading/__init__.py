@@ -15,38 +15,39 @@ when the wrong answer is one a typical mistake gives, what is probably wrong. An
 the student's own code propagates unchanged (its traceback intact), with a note naming the
 case. A function that delegates to a library fails with :class:`DelegationError`.
 
-=====================================  =========================  ==============================
-module                                 assignment                 checks
-=====================================  =========================  ==============================
-:mod:`~course_utils.grading.convolution`  ``a1_convolution``      output_size, zero_pad,
-                                                                  conv_single_step, conv2d
-:mod:`~course_utils.grading.pooling`   ``a2_pooling``             relu, max_pool2d, avg_pool2d
-:mod:`~course_utils.grading.backprop`  ``a3_backprop``            relu_backward,
-                                                                  max_pool2d_backward,
-                                                                  conv2d_backward
-:mod:`~course_utils.grading.core`      (shared)                   Case, Mistake, FunctionSpec,
-                                                                  run_check, rel_error
-:mod:`~course_utils.grading.delegation`  (shared)                 the delegation guard
-=====================================  =========================  ==============================
+The package, in the order a check runs:
 
-A new assignment adds one module here with a :class:`~course_utils.grading.core.FunctionSpec`,
-visible and hidden cases and a ``check_<function>`` per graded function.
+=============================================  ================================================
+module                                         what it holds
+=============================================  ================================================
+:mod:`~course_utils.grading.checks`            ``check_<name>``: what the test cells call
+:mod:`~course_utils.grading.delegation`        the delegation guard (kernel side)
+:mod:`~course_utils.grading.cases`             per-assignment case lists and specs, by id
+:mod:`~course_utils.grading.specs`             Case, Mistake, FunctionSpec, Check
+:mod:`~course_utils.grading.compare`           is an answer right; the message and diagnosis
+:mod:`~course_utils.grading.judge`             the separate process that decides pass or fail
+=============================================  ================================================
+
+A new assignment adds one module to :mod:`course_utils.grading.cases` and a ``check_<name>``
+per graded function in :mod:`course_utils.grading.checks`.
 """
 
-from course_utils.grading.backprop import (
-    check_conv2d_backward,
-    check_max_pool2d_backward,
-    check_relu_backward,
-)
-from course_utils.grading.convolution import (
+from course_utils.gradcheck import rel_error
+from course_utils.grading.checks import (
+    CheckFailed,
+    Report,
+    check_avg_pool2d,
     check_conv2d,
+    check_conv2d_backward,
     check_conv_single_step,
+    check_max_pool2d,
+    check_max_pool2d_backward,
     check_output_size,
+    check_relu,
+    check_relu_backward,
     check_zero_pad,
 )
-from course_utils.grading.core import CheckFailed, Report, rel_error
 from course_utils.grading.delegation import DelegationError
-from course_utils.grading.pooling import check_avg_pool2d, check_max_pool2d, check_relu
 
 __all__ = [
     "CheckFailed",

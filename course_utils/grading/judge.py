@@ -2,7 +2,7 @@
 
 A student's code runs in the same kernel as the test cells, so it could redefine
 ``numpy.allclose``, ``numpy.testing.assert_allclose``, ``numpy.array_equal`` or a builtin and
-make a wrong answer look right. So :func:`course_utils.grading.core.run_check` only *calls*
+make a wrong answer look right. So :func:`course_utils.grading.checks.run_check` only *calls*
 the student's function in the kernel and hands everything to :func:`decide`, which
 
 1. writes the cases' inputs, the student's answers and the inputs after each call to a
@@ -12,10 +12,14 @@ the student's function in the kernel and hands everything to :func:`decide`, whi
    interpreter isolated from ``PYTHONPATH``, the user's site folder and the current folder,
    with a fixed environment, started at the first check and kept for the kernel's lifetime
    (one request per check, a few milliseconds after a start of about 0.3 s) --
-3. which finds the same :class:`~course_utils.grading.core.FunctionSpec` by its address,
-   recomputes every right answer with :mod:`course_utils.reference`, judges the answers in
-   order with :func:`~course_utils.grading.core.judge_answer` (the same messages and diagnosis
-   as before) and prints the verdict as JSON: ``{"failure": message or null, "passed": [...]}``.
+3. which finds the same :class:`~course_utils.grading.specs.FunctionSpec` by its id in
+   :mod:`course_utils.grading.cases`, recomputes every right answer with
+   :mod:`course_utils.reference`, judges the answers in order with
+   :func:`~course_utils.grading.compare.judge_answer` and prints the verdict as JSON:
+   ``{"failure": message or null, "passed": [...]}``.
+
+The judge side imports only the specs, the case lists, the comparison and the reference ops:
+no kernel-side code.
 
 Everything the kernel side uses (``subprocess``, ``json``, ``open``, numpy's ``.npy`` writer,
 ``tempfile``) is bound when this module is imported -- by the notebook's locked setup cell,
@@ -32,7 +36,6 @@ from __future__ import annotations
 
 import atexit
 import builtins
-import importlib
 import json
 import os
 import shutil
@@ -44,6 +47,10 @@ import traceback
 from pathlib import Path
 
 import numpy as np
+
+from course_utils.grading.cases import SPECS, find_spec
+from course_utils.grading.compare import judge_answer
+from course_utils.grading.specs import Case
 
 # --- bound at import, before student code runs ----------------------------------------------
 _open = builtins.open
@@ -114,11 +121,11 @@ def _encode(value, arrays: list, depth: int = 0):
 def decide(spec, answers) -> dict:
     """Judge ``answers`` -- ``(case, got, args after, kwargs after)`` for each case, in order --
     in the judge process; return ``{"failure": message or None, "passed": [case names]}``."""
-    home, name, index = spec.address
-    if not home.startswith("course_utils."):  # a spec made in a test module: judge right here
+    name = spec.name
+    if SPECS.get(spec.id) is not spec:  # a spec made in a test module: judge right here
         return judge_in_process(spec, answers)
     arrays: list = []
-    payload = {"spec": [home, name, index], "answers": [encode_answer(answer, arrays) for answer in answers]}
+    payload = {"spec": spec.id, "answers": [encode_answer(answer, arrays) for answer in answers]}
     folder = _mkdtemp(prefix="course-judge-")
     try:
         with _open(_join(folder, "arrays.npy"), "wb") as handle:
@@ -230,29 +237,13 @@ def _decode(value, arrays: list):
 
 
 def decode_answer(entry: dict, arrays: list):
-    from course_utils.grading.core import Case
-
     case = Case(entry["name"], _decode(entry["args"], arrays), _decode(entry["kwargs"], arrays))
     return case, _decode(entry["got"], arrays), _decode(entry["args_after"], arrays), \
         _decode(entry["kwargs_after"], arrays)
 
 
-def find_spec(home: str, name: str, index: int):
-    """The FunctionSpec defined ``index``-th with ``name`` in module ``home``."""
-    from course_utils.grading.core import SPECS
-
-    importlib.import_module(home)
-    specs = SPECS.get((home, name), [])
-    if index >= len(specs):
-        raise JudgeError(f"no FunctionSpec {name!r} number {index + 1} in {home}: define the specs "
-                         "at module level so the judge process finds them")
-    return specs[index]
-
-
 def judge_in_process(spec, answers) -> dict:
     """The verdict on ``answers`` (``(case, got, args after, kwargs after)``, in order)."""
-    from course_utils.grading.core import judge_answer
-
     passed = []
     for case, got, args, kwargs in answers:
         message = judge_answer(spec, case, got, args, kwargs)
@@ -269,14 +260,12 @@ def judge_folder(folder: Path) -> dict:
     with open(folder / "arrays.npy", "rb") as handle:
         while handle.peek(1):
             arrays.append(np.lib.format.read_array(handle, allow_pickle=False))
-    spec = find_spec(*payload["spec"])
+    spec = find_spec(payload["spec"])
     return judge_in_process(spec, [decode_answer(entry, arrays) for entry in payload["answers"]])
 
 
 def serve() -> int:
     """Answer requests ``{"id": n, "folder": path}`` on stdin, one JSON line each, until EOF."""
-    import course_utils.grading  # noqa: F401  (every assignment's specs, before the first request)
-
     for line in sys.stdin:
         request = json.loads(line)
         try:

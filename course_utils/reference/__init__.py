@@ -10,7 +10,7 @@ output_size       ``floor((n + 2p - d(k-1) - 1) / s) + 1``              02
 pad               zero-pad the last two axes                            02
 conv2d            vectorized cross-correlation (im2col + one matmul)    01
 conv2d_naive      the same as readable loops                            01
-relu, softmax     activations                                           03
+relu, softmax     activations (also leaky_relu, sigmoid, tanh, activation)  03
 max_pool2d        max over each window                                  04
 avg_pool2d        mean over each window (padded zeros count)            04
 conv2d_backward   gradients of conv2d (x, weight, bias)                 06
@@ -20,7 +20,15 @@ avg_pool2d_backward  average pooling spreads it evenly              06
 ================  ====================================================  ===========
 """
 
-from course_utils.reference.activations import relu, softmax
+from course_utils.reference.activations import (
+    ACTIVATION_NAMES,
+    activation,
+    leaky_relu,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
 from course_utils.reference.backward import (
     avg_pool2d_backward,
     conv2d_backward,
@@ -32,16 +40,21 @@ from course_utils.reference.pooling import avg_pool2d, max_pool2d
 from course_utils.reference.shapes import output_size, pad
 
 __all__ = [
+    "ACTIVATION_NAMES",
+    "activation",
     "avg_pool2d",
     "avg_pool2d_backward",
     "conv2d",
     "conv2d_backward",
     "conv2d_naive",
+    "leaky_relu",
     "max_pool2d",
     "max_pool2d_backward",
     "output_size",
     "pad",
     "relu",
     "relu_backward",
+    "sigmoid",
     "softmax",
+    "tanh",
 ]

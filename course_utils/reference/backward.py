@@ -30,7 +30,7 @@ import numpy as np
 from course_utils.reference.arguments import as_float_array
 from course_utils.reference.convolution import prepare_conv2d, window_view
 from course_utils.reference.pooling import PoolCall, prepare_pool2d
-from course_utils.reference.shapes import pad_sides
+from course_utils.reference.shapes import crop_sides, pad_sides
 
 
 def _check_grad_out(grad_out, expected_shape: tuple[int, ...], op: str, forward: str, detail: str):
@@ -47,14 +47,6 @@ def _check_grad_out(grad_out, expected_shape: tuple[int, ...], op: str, forward:
 def _forward_shape(out4_shape: tuple[int, ...], input_ndim: int) -> tuple[int, ...]:
     """(N, F, H_out, W_out) in the caller's layout: drop the leading axes a 3-D/2-D input lacks."""
     return tuple(out4_shape[4 - input_ndim :])
-
-
-def _crop(grad_padded: np.ndarray, sides: tuple[int, int, int, int]) -> np.ndarray:
-    """Remove padding ``(top, bottom, left, right)`` from the last two axes (a copy)."""
-    top, bottom, left, right = sides
-    h = grad_padded.shape[-2] - top - bottom
-    w = grad_padded.shape[-1] - left - right
-    return np.ascontiguousarray(grad_padded[..., top : top + h, left : left + w])
 
 
 def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1):
@@ -118,7 +110,7 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1):
             top, left = i * dh, j * dw
             grad_xp[:, :, top : top + sh * (h_out - 1) + 1 : sh,
                     left : left + sw * (w_out - 1) + 1 : sw] += grad_columns[:, i, j].transpose(1, 0, 2, 3)
-    grad_x = _crop(grad_xp, call.padding)
+    grad_x = crop_sides(grad_xp, call.padding)
 
     if call.input_ndim == 2:
         return grad_x[0, 0], grad_weight[0, 0], grad_bias.reshape(())
@@ -195,7 +187,7 @@ def max_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0, dilati
     zero = np.zeros((), g4.dtype)
     for i, j, target in _scatter_views(grad_xp, call):
         target += np.where(best_offset == i * call.kernel[1] + j, g4, zero)
-    return call.restore_layout(_crop(grad_xp, (ph, ph, pw, pw)))
+    return call.restore_layout(crop_sides(grad_xp, (ph, ph, pw, pw)))
 
 
 def avg_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0) -> np.ndarray:
@@ -213,4 +205,4 @@ def avg_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0) -> np.
     for _, _, target in _scatter_views(grad_xp, call):
         target += share
     (ph, pw) = call.padding
-    return call.restore_layout(_crop(grad_xp, (ph, ph, pw, pw)))
+    return call.restore_layout(crop_sides(grad_xp, (ph, ph, pw, pw)))

@@ -81,3 +81,15 @@ def pad_sides(x: np.ndarray, sides: tuple[int, int, int, int], value: float = 0.
     )
     out[..., top : top + x.shape[-2], left : left + x.shape[-1]] = x
     return out
+
+
+def crop_sides(x: np.ndarray, sides: tuple[int, int, int, int]) -> np.ndarray:
+    """Undo :func:`pad_sides`: remove ``(top, bottom, left, right)`` from the last two axes.
+
+    Returns a contiguous copy. The slice runs to ``size - bottom``, never to ``-bottom``: with
+    ``bottom = 0``, ``x[..., top:-0]`` would be empty.
+    """
+    top, bottom, left, right = sides
+    h = x.shape[-2] - top - bottom
+    w = x.shape[-1] - left - right
+    return np.ascontiguousarray(x[..., top : top + h, left : left + w])

@@ -19,7 +19,7 @@ gradient_explorer()           output cell, stride, padding, dilation -> the inpu
 ============================  ====================================================  ======
 """
 
-from course_utils.widgets.base import Explorer
+from course_utils.widgets.base import Explorer, shape_warning
 from course_utils.widgets.conv import (
     conv_explorer,
     conv_window,
@@ -37,12 +37,11 @@ from course_utils.widgets.pooling import (
     pool_window,
     pooling_explorer,
 )
-from course_utils.widgets.relu import activation, draw_relu, relu_explorer
-from course_utils.widgets.shape import draw_shape, shape_explorer, shape_warning
+from course_utils.widgets.relu import draw_relu, relu_explorer
+from course_utils.widgets.shape import draw_shape, shape_explorer
 
 __all__ = [
     "Explorer",
-    "activation",
     "conv_explorer",
     "conv_window",
     "draw_conv",

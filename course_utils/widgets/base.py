@@ -12,9 +12,42 @@ them changes. Tests and notebooks can reach everything::
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 import ipywidgets as widgets
+
+
+def error_html(message: str, lead: str = "Cannot draw:") -> str:
+    """The view shown instead of a picture when the controls ask for something impossible:
+    ``lead`` in bold, then ``message`` (escaped), in red."""
+    bold = f"<b>{html.escape(lead)}</b> " if lead else ""
+    return f'<p class="error" style="color:#b30000">{bold}{html.escape(message)}</p>'
+
+
+def warning_html(message: str) -> str:
+    """A warning line under a picture (the windows do not tile the input, ...), in orange."""
+    return f'<p class="warning" style="color:#a35a00">&#9888; {html.escape(message)}</p>'
+
+
+def shape_warning(n: int, f: int, p: int, s: int) -> str | None:
+    """A sentence when the windows do not tile the padded input exactly, else ``None``.
+
+    >>> shape_warning(7, 3, 0, 2) is None          # (7 - 3) / 2 = 2, whole
+    True
+    >>> shape_warning(6, 3, 0, 2)
+    '(n + 2p - f) = 3 is not divisible by s = 2: floor(3 / 2) = 1, so the last pixel of the padded row is never covered by a window'
+    """
+    if f > n + 2 * p:
+        return None  # no window fits at all: the explorer says so instead
+    room = n + 2 * p - f
+    left_over = room % s
+    if left_over == 0:
+        return None
+    last = "the last pixel of the padded row is" if left_over == 1 else \
+        f"the last {left_over} pixels of the padded row are"
+    return (f"(n + 2p - f) = {room} is not divisible by s = {s}: floor({room} / {s}) = "
+            f"{room // s}, so {last} never covered by a window")
 
 
 def slider(description: str, value: int, low: int, high: int) -> widgets.IntSlider:

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from course_utils import images, kernels, plotting
 from course_utils.reference import conv2d, output_size, pad
-from course_utils.widgets.base import Explorer, checkbox, dropdown, slider, textarea
+from course_utils.widgets.base import Explorer, checkbox, dropdown, error_html, slider, textarea
 
 TYPED = "typed in"  # the kernel-dropdown choice that reads the text box
-#: Rows 400-407, columns 200-207 of the photo (pixel values 0-255): the dark jacket on the left,
-#: the white collar on the right -- a real vertical edge for the edge kernels to find.
-PHOTO_CROP = (400, 200, 8, 8)
 
 
 def explorer_inputs() -> dict[str, np.ndarray]:
@@ -29,15 +25,8 @@ def explorer_inputs() -> dict[str, np.ndarray]:
     return {
         "5x5 example": images.binary_image_5x5(),
         "6x6 edge image": images.edge_image_6x6(),
-        "photo crop 8x8": _photo_crop(),
+        "photo crop 8x8": images.photo_crop(),
     }
-
-
-@lru_cache(maxsize=1)
-def _photo_crop() -> np.ndarray:
-    crop = np.round(images.photo(crop=PHOTO_CROP) * 255)
-    crop.setflags(write=False)
-    return crop
 
 
 def parse_kernel(text: str) -> np.ndarray:
@@ -130,10 +119,6 @@ def size_formula(n: int, f: int, p: int, s: int) -> str:
     return f"floor(({n} + 2*{p} - {f}) / {s}) + 1 = {output_size(n, f, p, s)}"
 
 
-def _error_html(message: str) -> str:
-    return f'<p class="error" style="color:#b30000"><b>Cannot draw:</b> {html.escape(message)}</p>'
-
-
 def draw_conv(input: str = "5x5 example", kernel: str = "x_pattern", kernel_text: str = "",
               stride: int = 1, padding: int = 0, position: int = 0,
               show_all: bool = False) -> str:
@@ -150,7 +135,7 @@ def draw_conv(input: str = "5x5 example", kernel: str = "x_pattern", kernel_text
         weights = parse_kernel(kernel_text) if kernel == TYPED else kernels.kernel(kernel)
         state = conv_window(image, weights, stride, padding, position)
     except ValueError as error:
-        return _error_html(str(error))
+        return error_html(str(error))
     h_out, w_out = state.output.shape
     decimals = 0 if input.startswith("photo") else 2
     blank = None

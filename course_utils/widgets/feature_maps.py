@@ -11,10 +11,9 @@ import html
 
 import numpy as np
 
-from course_utils import kernels, plotting
+from course_utils import images, kernels, plotting
 from course_utils.reference import avg_pool2d, conv2d, max_pool2d, relu
-from course_utils.widgets.base import Explorer, checkbox, dropdown
-from course_utils.widgets.relu import small_photo
+from course_utils.widgets.base import Explorer, checkbox, dropdown, error_html
 
 POOLING_CHOICES = ("none", "max 2x2", "average 2x2", "max 4x4")
 DEFAULT_BANK = ("vertical_edge", "horizontal_edge", "sobel_x", "sobel_y", "scharr_x",
@@ -45,11 +44,11 @@ def feature_maps(image, kernel_names, apply_relu: bool = False, pooling: str = "
 def draw_feature_maps(kernel_names=DEFAULT_BANK, apply_relu: bool = False,
                       pooling: str = "none") -> str:
     """HTML: the photo, then one image per kernel, and the shape after each step."""
-    image = small_photo()
+    image = images.small_photo()
     try:
         maps = feature_maps(image, tuple(kernel_names), apply_relu, pooling)
     except ValueError as error:
-        return f'<p class="error" style="color:#b30000">{html.escape(str(error))}</p>'
+        return error_html(str(error), lead="")
     width = 130 if pooling == "none" else 110
     tiles = [plotting.image_html(image, title=f"photo {image.shape[0]}x{image.shape[1]}",
                                  width_px=width)]

@@ -13,14 +13,13 @@ Pure parts, tested directly: :func:`gradient_footprint` (the numbers) and
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import numpy as np
 
 from course_utils import plotting
 from course_utils.reference import conv2d_backward, output_size, pad
-from course_utils.widgets.base import Explorer, slider
+from course_utils.widgets.base import Explorer, error_html, slider
 
 IMAGE_SIZE = 6
 
@@ -84,10 +83,6 @@ def gradient_footprint(row: int = 0, col: int = 0, stride: int = 1, padding: int
                              box, in_padding, row, col)
 
 
-def _error_html(message: str) -> str:
-    return f'<p class="error" style="color:#b30000"><b>Cannot draw:</b> {html.escape(message)}</p>'
-
-
 def draw_gradient(row: int = 0, col: int = 0, stride: int = 1, padding: int = 0,
                   dilation: int = 1, kernel_size: int = 3) -> str:
     """The explorer's view as HTML.
@@ -101,7 +96,7 @@ def draw_gradient(row: int = 0, col: int = 0, stride: int = 1, padding: int = 0,
     try:
         state = gradient_footprint(row, col, stride, padding, dilation, kernel_size)
     except ValueError as error:
-        return _error_html(str(error))
+        return error_html(str(error))
     h_out, w_out = state.grad_out.shape
     size = f"{state.padded.shape[0] - 2 * padding}x{state.padded.shape[1] - 2 * padding}"
     cell = (state.row, state.col, 1, 1)

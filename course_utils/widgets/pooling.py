@@ -14,9 +14,7 @@ import numpy as np
 
 from course_utils import images, kernels, plotting
 from course_utils.reference import avg_pool2d, conv2d, max_pool2d, output_size, relu
-from course_utils.widgets.base import Explorer, dropdown, slider
-from course_utils.widgets.conv import PHOTO_CROP
-from course_utils.widgets.shape import shape_warning
+from course_utils.widgets.base import Explorer, dropdown, error_html, shape_warning, slider, warning_html
 
 
 def example_feature_map() -> np.ndarray:
@@ -31,7 +29,7 @@ def example_feature_map() -> np.ndarray:
 @lru_cache(maxsize=1)
 def photo_feature_map_8x8() -> np.ndarray:
     """ReLU(Sobel-x) of a 10x10 crop of the photo (0-255): an 8x8 map with a bright edge."""
-    top, left, _, _ = PHOTO_CROP
+    top, left, _, _ = images.PHOTO_CROP
     crop = np.round(images.photo(crop=(top - 1, left - 1, 10, 10)) * 255)
     out = np.round(relu(conv2d(crop, kernels.kernel("sobel_x"))))
     out.setflags(write=False)
@@ -97,7 +95,7 @@ def draw_pooling(input: str = "4x4 example", mode: str = "max", size: int = 2, s
     try:
         state = pool_window(x, mode, size, stride, position)
     except ValueError as error:
-        return f'<p class="error" style="color:#b30000"><b>Cannot draw:</b> {html.escape(str(error))}</p>'
+        return error_html(str(error))
     h_out, w_out = state.output.shape
     pictures = plotting.row_html(
         plotting.grid_html(x, title=f"feature map {x.shape[0]}x{x.shape[1]}", highlight=state.box,
@@ -118,8 +116,7 @@ def draw_pooling(input: str = "4x4 example", mode: str = "max", size: int = 2, s
         f" / {stride}) + 1 = {output_size(n, size, 0, stride)} per side, so {h_out}x{w_out} "
         f"(from {x.size} numbers to {state.output.size}); window "
         f"{state.row * w_out + state.col + 1} of {h_out * w_out}. Parameters to learn: 0.</p>"
-        + (f'<p class="warning" style="color:#a35a00">&#9888; {html.escape(warning)}</p>'
-           if warning else "")
+        + (warning_html(warning) if warning else "")
     )
     return pictures + text
 

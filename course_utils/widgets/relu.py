@@ -12,54 +12,16 @@ from functools import lru_cache
 import numpy as np
 
 from course_utils import images, kernels, plotting
-from course_utils.reference import conv2d, relu
+from course_utils.reference import ACTIVATION_NAMES, activation, conv2d
 from course_utils.widgets.base import Explorer, dropdown
 
-PHOTO_SIZE = (150, 128)  # the photo at a quarter of its 600x512 pixels
 PATCH = (88, 48, 5, 5)  # (top, left, height, width) in the feature map: both signs, big values
-
-
-def leaky_relu(x, slope: float = 0.01) -> np.ndarray:
-    """``x`` where ``x > 0``, ``slope * x`` elsewhere (``torch.nn.functional.leaky_relu``)."""
-    x = np.asarray(x, dtype=np.float64)
-    return np.where(x > 0, x, slope * x)
-
-
-def sigmoid(x) -> np.ndarray:
-    """``1 / (1 + exp(-x))``, squashing every number into (0, 1)."""
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
-
-
-def activation(name: str, x, slope: float = 0.1) -> np.ndarray:
-    """Apply the activation called ``name`` (one of ``ACTIVATION_NAMES``) elementwise."""
-    if name == "ReLU":
-        return relu(np.asarray(x, dtype=np.float64))
-    if name == "leaky ReLU":
-        return leaky_relu(x, slope)
-    if name == "sigmoid":
-        return sigmoid(x)
-    if name == "tanh":
-        return np.tanh(np.asarray(x, dtype=np.float64))
-    if name == "none":
-        return np.asarray(x, dtype=np.float64)
-    raise ValueError(f"activation: unknown name {name!r}; choose one of {', '.join(ACTIVATION_NAMES)}")
-
-
-ACTIVATION_NAMES = ("ReLU", "leaky ReLU", "sigmoid", "tanh", "none")
-
-
-@lru_cache(maxsize=1)
-def small_photo() -> np.ndarray:
-    """The grey photo at 150x128 pixels, values in [0, 1] (read-only, cached)."""
-    image = images.photo(size=PHOTO_SIZE)
-    image.setflags(write=False)
-    return image
 
 
 @lru_cache(maxsize=32)
 def photo_feature_map(kernel_name: str) -> np.ndarray:
     """``conv2d(photo, kernel(kernel_name))`` on the 150x128 grey photo (values in [0, 1]), cached."""
-    out = conv2d(small_photo(), kernels.kernel(kernel_name))
+    out = conv2d(images.small_photo(), kernels.kernel(kernel_name))
     out.setflags(write=False)
     return out
 
@@ -95,7 +57,7 @@ def draw_relu(kernel: str = "sobel_x", activation_name: str = "ReLU", slope: flo
     zeroed = float(np.mean((after == 0) & (before != 0)))
     bound = float(np.max(np.abs(before))) or 1.0
     pictures = plotting.row_html(
-        plotting.image_html(small_photo(), title="photo", width_px=150),
+        plotting.image_html(images.small_photo(), title="photo", width_px=150),
         plotting.image_html(before, title=f"feature map ({kernel})", width_px=150, signed=True),
         plotting.image_html(after, title=f"after {activation_name}", width_px=150, signed=True,
                             vmin=-bound if activation_name not in ("sigmoid", "tanh") else None,

@@ -7,33 +7,12 @@ when ``(n + 2p - f)`` is not a multiple of ``s`` (the last pixels are then never
 
 from __future__ import annotations
 
-import html
 
 from course_utils import plotting
 from course_utils.reference import output_size
-from course_utils.widgets.base import Explorer, slider
+from course_utils.widgets.base import Explorer, error_html, shape_warning, slider, warning_html
 
 CELL = 26  # pixels per cell in the drawing
-
-
-def shape_warning(n: int, f: int, p: int, s: int) -> str | None:
-    """A sentence when the windows do not tile the padded input exactly, else ``None``.
-
-    >>> shape_warning(7, 3, 0, 2) is None          # (7 - 3) / 2 = 2, whole
-    True
-    >>> shape_warning(6, 3, 0, 2)
-    '(n + 2p - f) = 3 is not divisible by s = 2: floor(3 / 2) = 1, so the last pixel of the padded row is never covered by a window'
-    """
-    if f > n + 2 * p:
-        return None  # no window fits at all: shape_error says so
-    room = n + 2 * p - f
-    left_over = room % s
-    if left_over == 0:
-        return None
-    last = "the last pixel of the padded row is" if left_over == 1 else \
-        f"the last {left_over} pixels of the padded row are"
-    return (f"(n + 2p - f) = {room} is not divisible by s = {s}: floor({room} / {s}) = "
-            f"{room // s}, so {last} never covered by a window")
 
 
 def shape_error(n: int, f: int, p: int) -> str | None:
@@ -78,19 +57,18 @@ def draw_shape(n: int = 5, f: int = 3, p: int = 0, s: int = 1) -> str:
     """
     error = shape_error(n, f, p)
     if error:
-        return f'<p class="error" style="color:#b30000"><b>No output:</b> {html.escape(error)}</p>'
+        return error_html(error, "No output:")
     size = output_size(n, f, p, s)
     room = n + 2 * p - f
     formula = (f'<p class="formula" style="font-family:monospace;font-size:15px">'
                f"output size = floor((n + 2p - f) / s) + 1 = floor(({n} + 2*{p} - {f}) / {s}) + 1"
                f" = floor({room} / {s}) + 1 = {room // s} + 1 = <b>{size}</b></p>")
     warning = shape_warning(n, f, p, s)
-    warning_html = (f'<p class="warning" style="color:#a35a00">&#9888; {html.escape(warning)}</p>'
-                    if warning else "")
+    warning_line = warning_html(warning) if warning else ""
     same = "" if size != n else '<p class="note">Output as large as the input: "same" padding.</p>'
     legend = ('<p style="font-size:12px">Top row: one row of the padded input (pale = padding, '
               "red = never covered). Bars: the windows, one per output pixel.</p>")
-    return formula + warning_html + same + _windows_svg(n, f, p, s, size) + legend
+    return formula + warning_line + same + _windows_svg(n, f, p, s, size) + legend
 
 
 class ShapeExplorer(Explorer):

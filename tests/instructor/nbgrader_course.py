@@ -3,7 +3,7 @@
 Shared by ``test_nbgrader_round_trip.py`` (the whole instructor cycle) and ``test_autograde.py``
 (the parallel autograde, the cheat and the PostgreSQL gradebook). A course is a temporary folder
 with the repository's ``nbgrader_config.py`` and ``solutions/``, released with
-:func:`course_utils.release.generate`; submissions are the released notebook with the
+:func:`course_utils.instructor.release.generate`; submissions are the released notebook with the
 solution's code (or a student's code) in its solution cells.
 """
 
@@ -19,9 +19,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-from course_utils import release
+from course_utils.instructor import release
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = ("a1_convolution", "a2_pooling")
 COURSE_ID = "cnn_course"
 POINTS = {

@@ -54,7 +54,8 @@ def test_a_check_returns_nothing_so_nbgrader_never_reads_it_as_partial_credit(na
 
 
 def test_the_hidden_checks_cover_the_edge_cases_the_course_promises():
-    from course_utils.grading import convolution, pooling
+    from course_utils.grading.cases import a1_convolution as convolution
+    from course_utils.grading.cases import a2_pooling as pooling
 
     conv_cases = convolution._conv2d_hidden()
     x_shapes = [case.args[0].shape for case in conv_cases]
@@ -272,7 +273,8 @@ def test_float32_round_off_passes_but_a_real_error_does_not():
         return out.astype(x.dtype)
 
     # (the delegation guard would reject this function; the comparison itself is what is tested)
-    from course_utils.grading import core, convolution
+    from course_utils.grading import compare as core
+    from course_utils.grading.cases import a1_convolution as convolution
 
     case = convolution._conv2d_hidden()[5]
     assert case.name == "float32 stays float32"
@@ -307,12 +309,12 @@ def test_a_right_answer_that_warns_passes_with_the_warnings_on_stdout_not_stderr
 
 
 def test_many_distinct_warnings_are_summarised():
-    note = grading.core.warnings_note("relu", [])
+    note = grading.checks.warnings_note("relu", [])
     assert note == ""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         relu_that_warns(extra=4)(np.array([-1.0]))
-    note = grading.core.warnings_note("relu", [("a case", warning) for warning in caught])
+    note = grading.checks.warnings_note("relu", [("a case", warning) for warning in caught])
     assert "raised 6 warnings" in note and "... and 3 more" in note and note.count("\n  ") == 4
 
 

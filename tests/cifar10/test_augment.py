@@ -1,11 +1,11 @@
-"""course_utils.augment: on-device normalize / crop / flip equal their per-image definitions."""
+"""course_utils.cifar10.augment: on-device normalize / crop / flip equal their per-image definitions."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from course_utils.augment import (
+from course_utils.cifar10.augment import (
     CIFAR10_MEAN, CIFAR10_STD, DeviceBatches, PerImageDataset, normalize, random_crop, random_flip,
 )
 

@@ -1,13 +1,15 @@
-"""course_utils.training: learning on fake CIFAR-10, exact resume from checkpoints, settings."""
+"""course_utils.cifar10.training: learning on fake CIFAR-10, exact resume from checkpoints, settings."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from course_utils.data import load_cifar10, write_fake_cifar10
-from course_utils.models import CourseCNN
-from course_utils.training import (
+from course_utils.cifar10.augment import DeviceBatches
+from course_utils.cifar10.data import load_cifar10
+from course_utils.cifar10.fake_data import write_fake_cifar10
+from course_utils.cifar10.models import CourseCNN
+from course_utils.cifar10.training import (
     CHECKPOINT_NAME, TrainConfig, mixed_precision_settings, pick_device, plan_training, train,
     warmup_then_decay,
 )
@@ -24,11 +26,17 @@ class Interrupted(Exception):
     pass
 
 
+def pipelines(data, batch_size, seed=0):
+    """The training pipeline (shuffled, augmented) and the test pipeline, built once."""
+    return (DeviceBatches(data.train_images, data.train_labels, batch_size, "cpu", augment=True, seed=seed),
+            DeviceBatches(data.test_images, data.test_labels, 1024, "cpu"))
+
+
 @pytest.mark.slow
 def test_training_on_fake_data_reaches_60_percent_held_out(fake_data):
     torch.manual_seed(0)
     model = CourseCNN(width=8)
-    history = train(model, fake_data, TrainConfig(epochs=3, batch_size=64, lr=0.05),
+    history = train(model, *pipelines(fake_data, 64), TrainConfig(epochs=3, lr=0.05),
                     device="cpu", progress=False)
     assert history.final_test_accuracy >= 0.60, history.test_accuracy
     assert history.epoch == [1, 2, 3] and history.train_loss[-1] < history.train_loss[0]
@@ -38,14 +46,14 @@ def test_training_on_fake_data_reaches_60_percent_held_out(fake_data):
 def _small_run(data, checkpoint_dir, init_seed=0, interrupt_after=None):
     torch.manual_seed(init_seed)
     model = CourseCNN(width=4)
-    config = TrainConfig(epochs=3, batch_size=32, lr=0.05, ema_decay=0.9, seed=7)
+    config = TrainConfig(epochs=3, lr=0.05, ema_decay=0.9, seed=7)
 
     def stop(epoch, history):
         if epoch == interrupt_after:
             raise Interrupted
 
-    history = train(model, data, config, device="cpu", checkpoint_dir=checkpoint_dir,
-                    progress=False, on_epoch_end=stop)
+    history = train(model, *pipelines(data, 32, seed=7), config, device="cpu",
+                    checkpoint_dir=checkpoint_dir, progress=False, on_epoch_end=stop)
     return model, history
 
 
@@ -71,10 +79,10 @@ def test_interrupted_run_resumes_to_exactly_the_uninterrupted_result(fake_data, 
 def test_a_changed_setting_refuses_to_resume(fake_data, tmp_path):
     data = fake_data.subset(64, 32)
     torch.manual_seed(0)
-    train(CourseCNN(4), data, TrainConfig(epochs=1, batch_size=32), device="cpu",
+    train(CourseCNN(4), *pipelines(data, 32), TrainConfig(epochs=1, lr=0.1), device="cpu",
           checkpoint_dir=tmp_path, progress=False)
-    with pytest.raises(ValueError, match="batch_size"):
-        train(CourseCNN(4), data, TrainConfig(epochs=1, batch_size=16), device="cpu",
+    with pytest.raises(ValueError, match="lr"):
+        train(CourseCNN(4), *pipelines(data, 32), TrainConfig(epochs=1, lr=0.05), device="cpu",
               checkpoint_dir=tmp_path, progress=False)
 
 
@@ -84,7 +92,7 @@ def test_same_seed_same_run_different_seed_different_run(fake_data):
     def run(seed):
         torch.manual_seed(0)
         model = CourseCNN(4)
-        train(model, data, TrainConfig(epochs=1, batch_size=32, seed=seed), device="cpu",
+        train(model, *pipelines(data, 32, seed=seed), TrainConfig(epochs=1, seed=seed), device="cpu",
               progress=False)
         return model.fc.weight
 
@@ -120,7 +128,7 @@ def test_pick_device_falls_back_to_the_cpu_and_refuses_a_missing_gpu():
 def test_cpu_plan_is_smaller_and_says_so():
     cpu = plan_training(torch.device("cpu"))
     gpu = plan_training(torch.device("cuda"))
-    assert (cpu.width, cpu.subset, cpu.config.batch_size) == (16, 5000, 64)
-    assert (gpu.width, gpu.subset, gpu.config.batch_size) == (64, None, 512)
+    assert (cpu.width, cpu.subset, cpu.batch_size) == (16, 5000, 64)
+    assert (gpu.width, gpu.subset, gpu.batch_size) == (64, None, 512)
     assert "No GPU" in cpu.message and "No GPU" not in gpu.message
     assert gpu.config.lr == pytest.approx(0.4) and cpu.config.lr == pytest.approx(0.05)

@@ -1,9 +1,10 @@
-"""Training and evaluation for lesson 05: a loop a beginner can read, with what makes it fast.
+"""Training for lesson 05: a loop a beginner can read, with what makes it fast.
 
-``train(model, data, config)`` runs mini-batch SGD (Nesterov momentum) with a warm-up-then-decay
-learning rate, label smoothing, on-device augmentation (``course_utils.augment``), mixed precision
-and channels_last on a GPU, and evaluates after every epoch (optionally averaging the scores of
-each image and its mirror image: flip test-time augmentation). It shows tqdm bars for epochs and
+``train(model, train_batches, test_batches, config)`` runs mini-batch SGD (Nesterov momentum) with
+a warm-up-then-decay learning rate and label smoothing, mixed precision and channels_last on a
+GPU, over the batches it is given -- the notebook builds its pipeline once
+(:class:`course_utils.cifar10.augment.DeviceBatches`) and hands it on -- and evaluates after every
+epoch with :func:`course_utils.cifar10.metrics.evaluate`. It shows tqdm bars for epochs and
 batches and returns a ``History``.
 
 With ``checkpoint_dir`` it saves everything after every epoch -- weights, optimizer, schedule,
@@ -24,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.augment import DeviceBatches
+from course_utils.cifar10.metrics import evaluate
 
 CHECKPOINT_NAME = "last.pt"
 
@@ -50,6 +51,8 @@ def pick_device(preferred: str | torch.device | None = None) -> torch.device:
 class TrainConfig:
     """Every setting of a run (saved in each checkpoint; a resumed run must use the same).
 
+    The data's settings (batch size, augmentation) belong to the batches ``train`` is given.
+
     ``lr`` is the peak learning rate, reached after ``warmup`` (a fraction of all steps) and then
     decayed linearly to 0 (``schedule="warmup_decay"``); ``schedule="constant"`` keeps ``lr``. ``mixed_precision``: "auto" (bf16 on a GPU that has it, else fp16 with
     a gradient scaler; off on CPU and MPS), "bf16", "fp16" or "off". ``channels_last``: None means
@@ -59,15 +62,12 @@ class TrainConfig:
     """
 
     epochs: int = 10
-    batch_size: int = 512
     lr: float = 0.2
     momentum: float = 0.9
     weight_decay: float = 5e-4
     warmup: float = 0.2
     schedule: str = "warmup_decay"
     label_smoothing: float = 0.1
-    augment: bool = True
-    crop_padding: int = 4
     mixed_precision: str = "auto"
     channels_last: bool | None = None
     flip_tta: bool = True
@@ -78,11 +78,12 @@ class TrainConfig:
 
 @dataclass
 class TrainingPlan:
-    """What lesson 05 trains on a device: network width, data subset, settings, and why."""
+    """What lesson 05 trains on a device: network width, data subset, batch size, settings, and why."""
 
     device: torch.device
     width: int
     subset: int | None
+    batch_size: int
     config: TrainConfig
     message: str
 
@@ -100,7 +101,7 @@ def plan_training(device: torch.device, epochs: int | None = None, batch_size: i
     plan_epochs = epochs or (20 if gpu else 4)
     plan_batch = batch_size or (512 if gpu else 64)
     plan_subset = subset if subset is not None else (None if gpu else 5000)
-    config = TrainConfig(epochs=plan_epochs, batch_size=plan_batch, lr=0.1 * plan_batch / 128)
+    config = TrainConfig(epochs=plan_epochs, lr=0.1 * plan_batch / 128)
     images = f"{plan_subset:,} training images" if plan_subset else "all training images"
     message = (f"Training on {device.type.upper()}: CourseCNN(width={plan_width}), {images}, "
                f"{plan_epochs} epochs, batch {plan_batch}, peak learning rate {config.lr:g}.")
@@ -108,7 +109,7 @@ def plan_training(device: torch.device, epochs: int | None = None, batch_size: i
         message += ("\nNo GPU found, so this is a smaller budget than the GPU run (width 64, all "
                     "50,000 images, 20 epochs): expect a lower accuracy. Run the notebook on a machine with a "
                     "GPU to train the full model.")
-    return TrainingPlan(device, plan_width, plan_subset, config, message)
+    return TrainingPlan(device, plan_width, plan_subset, plan_batch, config, message)
 
 
 @dataclass
@@ -128,15 +129,18 @@ class History:
         return self.test_accuracy[-1] if self.test_accuracy else float("nan")
 
 
-def train(model: nn.Module, data, config: TrainConfig | None = None,
-          device: torch.device | str | None = None, checkpoint_dir: str | os.PathLike | None = None,
-          progress: bool = True, train_batches: Iterable | None = None,
+def train(model: nn.Module, train_batches: Iterable, test_batches: Iterable,
+          config: TrainConfig | None = None, device: torch.device | str | None = None,
+          checkpoint_dir: str | os.PathLike | None = None, progress: bool = True,
           on_epoch_end: Callable[[int, History], None] | None = None) -> History:
-    """Train ``model`` in place on ``data`` (a ``CIFAR10Data``) and return its ``History``.
+    """Train ``model`` in place on ``train_batches`` and return its ``History``.
 
-    ``train_batches`` replaces the on-device pipeline by any iterable of (images, labels) batches
-    (lesson 05 feeds the tutorial's DataLoader through it); exact resume needs the default.
-    ``on_epoch_end(epoch, history)`` is called after each epoch's checkpoint is written.
+    ``train_batches``: re-iterable (images, labels) batches with ``len()``, one pass per epoch --
+    a :class:`~course_utils.cifar10.augment.DeviceBatches` (shuffles and augments on the device,
+    and its random generator is saved in checkpoints, so a resumed run is exact) or any other
+    loader (the speed ladder's tutorial ``DataLoader``). ``test_batches`` are evaluated after every
+    epoch (see ``config.evaluate_each_epoch``). ``on_epoch_end(epoch, history)`` is called after
+    each epoch's checkpoint is written.
     """
     config = config or TrainConfig()
     device = pick_device(device)
@@ -147,12 +151,7 @@ def train(model: nn.Module, data, config: TrainConfig | None = None,
         torch.backends.cudnn.benchmark = True
     model.to(device=device, memory_format=memory_format)
 
-    generator = torch.Generator().manual_seed(config.seed)
-    if train_batches is None:
-        train_batches = DeviceBatches(data.train_images, data.train_labels, config.batch_size,
-                                      device, augment=config.augment,
-                                      crop_padding=config.crop_padding, generator=generator)
-    test_batches = DeviceBatches(data.test_images, data.test_labels, 1024, device)
+    generator = getattr(train_batches, "generator", None)  # the pipeline's random numbers
     steps = config.epochs * len(train_batches)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
                                 nesterov=True, weight_decay=config.weight_decay)
@@ -208,8 +207,9 @@ def train(model: nn.Module, data, config: TrainConfig | None = None,
         evaluated = averaged.module if averaged is not None else model
         test_loss, test_accuracy = float("nan"), float("nan")
         if config.evaluate_each_epoch or epoch + 1 == config.epochs:
-            test_loss, test_accuracy = evaluate(evaluated, test_batches, flip_tta=config.flip_tta,
-                                                amp_dtype=amp_dtype, memory_format=memory_format)
+            result = evaluate(evaluated, test_batches, flip_tta=config.flip_tta,
+                              amp_dtype=amp_dtype, memory_format=memory_format)
+            test_loss, test_accuracy = result.loss, result.accuracy
         history.epoch.append(epoch + 1)
         history.train_loss.append(loss_sum.item() / seen)
         history.train_accuracy.append(correct.item() / seen)
@@ -259,42 +259,6 @@ def averaged_model(model: nn.Module, decay: float | None):
     return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
-@torch.no_grad()
-def predict(model: nn.Module, batches: Iterable, flip_tta: bool = False,
-            amp_dtype: torch.dtype | None = None,
-            memory_format: torch.memory_format = torch.contiguous_format) -> torch.Tensor:
-    """Scores (N, 10) float32 on the CPU for every image of ``batches`` (in order).
-
-    With ``flip_tta`` each image's scores are the mean of its scores and its mirror image's.
-    """
-    was_training = model.training
-    model.eval()
-    outputs = []
-    try:
-        for images, _ in batches:
-            device = next(model.parameters()).device
-            images = images.to(device).contiguous(memory_format=memory_format)
-            with torch.autocast(device.type, dtype=amp_dtype or torch.float32,
-                                enabled=amp_dtype is not None):
-                scores = model(images).float()
-                if flip_tta:
-                    scores = (scores + model(images.flip(3)).float()) / 2
-            outputs.append(scores.cpu())
-    finally:
-        model.train(was_training)
-    return torch.cat(outputs)
-
-
-def evaluate(model: nn.Module, batches: Iterable, flip_tta: bool = False,
-             amp_dtype: torch.dtype | None = None,
-             memory_format: torch.memory_format = torch.contiguous_format) -> tuple[float, float]:
-    """(mean cross-entropy loss, accuracy in [0, 1]) of ``model`` over ``batches``."""
-    scores = predict(model, batches, flip_tta, amp_dtype, memory_format)
-    labels = torch.cat([labels.cpu() for _, labels in batches])
-    return (F.cross_entropy(scores, labels).item(),
-            (scores.argmax(1) == labels).float().mean().item())
-
-
 def _synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -310,7 +274,7 @@ def _rng_states(device: torch.device) -> dict:
 
 
 def _save(path: Path, epoch: int, config: TrainConfig, model, optimizer, scheduler, scaler,
-          averaged, generator: torch.Generator, history: History) -> None:
+          averaged, generator: torch.Generator | None, history: History) -> None:
     """Write the checkpoint to a temporary file, then rename it: never a half-written file."""
     device = next(model.parameters()).device
     state = {
@@ -321,7 +285,7 @@ def _save(path: Path, epoch: int, config: TrainConfig, model, optimizer, schedul
         "scheduler": scheduler.state_dict(),
         "scaler": scaler.state_dict(),
         "averaged": averaged.state_dict() if averaged is not None else None,
-        "data_generator": generator.get_state(),
+        "data_generator": generator.get_state() if generator is not None else None,
         "rng": _rng_states(device),
         "history": asdict(history),
     }
@@ -332,7 +296,7 @@ def _save(path: Path, epoch: int, config: TrainConfig, model, optimizer, schedul
 
 
 def _restore(path: Path, config: TrainConfig, model, optimizer, scheduler, scaler, averaged,
-             generator: torch.Generator, history: History, device: torch.device) -> int:
+             generator: torch.Generator | None, history: History, device: torch.device) -> int:
     state = torch.load(path, map_location=device, weights_only=False)
     if state["config"] != asdict(config):
         changed = {k: (v, asdict(config)[k]) for k, v in state["config"].items()
@@ -347,7 +311,8 @@ def _restore(path: Path, config: TrainConfig, model, optimizer, scheduler, scale
     scaler.load_state_dict(state["scaler"])
     if averaged is not None:
         averaged.load_state_dict(state["averaged"])
-    generator.set_state(state["data_generator"])
+    if generator is not None and state["data_generator"] is not None:
+        generator.set_state(state["data_generator"])
     torch.set_rng_state(state["rng"]["torch"].cpu())
     if "cuda" in state["rng"] and device.type == "cuda":
         torch.cuda.set_rng_state(state["rng"]["cuda"].cpu(), device)

@@ -1,5 +1,7 @@
 """Pictures for lesson 05: CIFAR-10 images with their names, training curves, confusion matrix,
-first-layer filters and the speed ladder. Generic grids of arrays live in ``course_utils.plotting``.
+first-layer filters and the speed ladder. They draw numbers computed elsewhere (the confusion
+matrix by :mod:`course_utils.cifar10.metrics`); generic grids of arrays live in
+``course_utils.plotting``.
 """
 
 from __future__ import annotations
@@ -54,22 +56,11 @@ def plot_history(history):
     return fig
 
 
-def confusion_matrix(predictions: torch.Tensor, labels: torch.Tensor, n_classes: int = 10
-                     ) -> torch.Tensor:
-    """(n_classes, n_classes) counts: row = true class, column = predicted class."""
-    pairs = labels.long() * n_classes + predictions.long()
-    return torch.bincount(pairs, minlength=n_classes ** 2).view(n_classes, n_classes)
-
-
-def per_class_accuracy(confusion: torch.Tensor) -> torch.Tensor:
-    """Fraction of each true class predicted correctly: diagonal / row sums, shape (n_classes,)."""
-    return confusion.diag().float() / confusion.sum(1).clamp(min=1).float()
-
-
 def plot_confusion(confusion: torch.Tensor, classes: Sequence[str]):
-    """The confusion matrix as a heat map with counts; per-class accuracy on the right."""
+    """The confusion matrix (from :func:`course_utils.cifar10.metrics.confusion_matrix`) as a heat
+    map with counts; each row's label carries that class's accuracy (diagonal / row sum)."""
     counts = confusion.cpu().numpy()
-    accuracy = per_class_accuracy(confusion).cpu().numpy()
+    accuracy = counts.diagonal() / np.maximum(counts.sum(axis=1), 1)
     fig, ax = plt.subplots(figsize=(7.5, 6))
     ax.imshow(counts, cmap="Blues")
     for (row, col), value in np.ndenumerate(counts):

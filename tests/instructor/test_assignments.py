@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import release
+from course_utils.instructor import release
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # assignment -> (function, signature, points), in notebook order. Other tools rely on these.
 CONTRACT = {
@@ -53,7 +53,7 @@ def signature(source: str) -> tuple[str, str]:
 
 
 def test_every_solution_is_listed_in_the_contract():
-    assert release.assignment_ids() == sorted(CONTRACT)
+    assert release.assignment_ids(ROOT) == sorted(CONTRACT)
 
 
 @pytest.mark.parametrize("assignment", sorted(CONTRACT))
@@ -99,7 +99,7 @@ def test_the_release_has_no_solutions_and_no_hidden_tests(assignment):
 
 @pytest.mark.slow
 def test_assignments_folder_is_up_to_date_with_solutions():
-    problems = release.stale_files()
+    problems = release.stale_files(ROOT)
     assert not problems, "\n".join(problems) + "\nRun `make assignments` and commit the result."
 
 

@@ -12,9 +12,9 @@ import sys
 import time
 
 import psutil
-from course_utils import autograde_worker
-from course_utils.autograde import StudentResult, build_parser, grade_student
-from course_utils.autograde_worker import (
+from course_utils.instructor import autograde_worker
+from course_utils.instructor.autograde import StudentResult, build_parser, grade_student
+from course_utils.instructor.autograde_worker import (
     BackgroundShutdownKernelManager,
     _reap,
     failure_reason,

@@ -1,8 +1,8 @@
 """A small stand-in for CIFAR-10, written in exactly the official on-disk format.
 
 Tests, benchmarks and the smoke run of lesson 05 cannot download the real data, so they write this
-one and read it back with ``course_utils.data.load_cifar10(root, download=False)``: the same code
-path as the real thing.
+one and read it back with ``course_utils.cifar10.data.load_cifar10(root, download=False)``: the
+same code path as the real thing.
 
 Every class is a *shape*, drawn at a random place and size in random colours over noise, so the
 average colour says almost nothing about the class: a network has to find edges and their
@@ -21,19 +21,23 @@ deer       checkerboard                truck      square outline
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
-import struct
 import tarfile
 from pathlib import Path
 
 import numpy as np
 
-from course_utils.data import FOLDER_NAME, META_FILE, TEST_BATCH, TRAIN_BATCHES, file_md5
-
-CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
-           "dog", "frog", "horse", "ship", "truck")
+from course_utils.cifar10.cifar_format import (
+    ARCHIVE_NAME,
+    CLASSES,
+    FOLDER_NAME,
+    META_FILE,
+    TEST_BATCH,
+    TRAIN_BATCHES,
+    file_md5,
+    write_batch,
+    write_classes,
+)
 
 
 def write_fake_cifar10(root: str | os.PathLike, n_train: int = 5000, n_test: int = 1000,
@@ -57,9 +61,7 @@ def write_fake_cifar10(root: str | os.PathLike, n_train: int = 5000, n_test: int
                      f"training batch {number} of 5", first_index=int(rows[0]) if len(rows) else 0)
     test_images, test_labels = fake_images(n_test, rng, noise)
     _write_batch(folder / TEST_BATCH, test_images, test_labels, "testing batch 1 of 1", 0)
-    meta = {b"num_cases_per_batch": int(np.ceil(n_train / 5)),
-            b"label_names": [name.encode() for name in CLASSES], b"num_vis": 3072}
-    (folder / META_FILE).write_bytes(python2_pickle(meta))
+    write_classes(folder / META_FILE, CLASSES, int(np.ceil(n_train / 5)))
     if archive:
         make_archive(Path(root))
     return folder
@@ -68,7 +70,7 @@ def write_fake_cifar10(root: str | os.PathLike, n_train: int = 5000, n_test: int
 def make_archive(root: str | os.PathLike) -> str:
     """Pack ``root/cifar-10-batches-py/`` into ``root/cifar-10-python.tar.gz``; return its md5."""
     root = Path(root)
-    path = root / "cifar-10-python.tar.gz"
+    path = root / ARCHIVE_NAME
     with tarfile.open(path, "w:gz") as tar:
         tar.add(root / FOLDER_NAME, arcname=FOLDER_NAME)
     return file_md5(path)
@@ -125,37 +127,5 @@ def _shape_masks(label: int, k: int, rng: np.random.Generator) -> np.ndarray:
 
 def _write_batch(path: Path, images: np.ndarray, labels: np.ndarray, batch_label: str,
                  first_index: int) -> None:
-    batch = {
-        b"batch_label": batch_label.encode(),
-        b"labels": [int(label) for label in labels],
-        b"data": np.ascontiguousarray(images.reshape(len(images), 3 * 32 * 32)),
-        b"filenames": [f"fake_{CLASSES[label]}_{first_index + i:05d}.png".encode()
-                       for i, label in enumerate(labels)],
-    }
-    path.write_bytes(python2_pickle(batch))
-
-
-class _Python2Pickler(pickle._Pickler):
-    """Writes ``bytes`` as Python 2 ``str`` (as the official files, pickled by Python 2, hold).
-
-    Then ``pickle.load(f, encoding='bytes')`` gives ``b'data'`` keys (our loader) and
-    ``encoding='latin1'`` gives ``'data'`` keys (torchvision's ``CIFAR10``), as with the real files.
-    """
-
-    dispatch = pickle._Pickler.dispatch.copy()
-
-    def save_python2_str(self, obj: bytes) -> None:
-        if len(obj) < 256:
-            self.write(pickle.SHORT_BINSTRING + bytes([len(obj)]) + obj)
-        else:
-            self.write(pickle.BINSTRING + struct.pack("<i", len(obj)) + obj)
-        self.memoize(obj)
-
-    dispatch[bytes] = save_python2_str
-
-
-def python2_pickle(obj) -> bytes:
-    """``obj`` pickled with protocol 2, its ``bytes`` written as Python 2 strings."""
-    buffer = io.BytesIO()
-    _Python2Pickler(buffer, protocol=2).dump(obj)
-    return buffer.getvalue()
+    names = [f"fake_{CLASSES[label]}_{first_index + i:05d}.png" for i, label in enumerate(labels)]
+    write_batch(path, images, labels, batch_label, names)

@@ -1,41 +1,32 @@
-"""Checks for assignment 3, ``a3_backprop``: ``relu_backward``, ``max_pool2d_backward`` and
+"""The cases of assignment 3, ``a3_backprop``: ``relu_backward``, ``max_pool2d_backward`` and
 ``conv2d_backward``.
 
-Same pattern as :mod:`course_utils.grading.convolution`: ``check_<name>(function)`` runs the
-visible cases, ``hidden=True`` the edge cases and random cases; the right answers come from the
-backward passes in :mod:`course_utils.reference` (equal to ``torch.autograd``, lesson 06);
-typical mistakes are known by the wrong answers they give. Each mistake's answer is computed by
+Same pattern as :mod:`course_utils.grading.cases.a1_convolution`: per function a spec, the
+visible cases and the hidden ones; the right answers come from the backward passes in
+:mod:`course_utils.reference` (equal to ``torch.autograd``, lesson 06); typical mistakes are
+known by the wrong answers they give. Each mistake's answer is computed by
 a small model of the buggy code (``_max_pool_variant``, ``_conv_variant``) or by the reference
 ops on changed inputs.
 
-``conv2d_backward`` returns three arrays ``(dx, dw, db)``. Its check runs every case for ``dx``,
-then for ``dw``, then for ``db`` (the student's function is called once per case; the three
-answers are remembered), and a failure names the array: ``the check 'stride 2 [dw]'``.
+``conv2d_backward`` returns three arrays ``(dx, dw, db)``: one spec per array. Its check runs
+every case for ``dx``, then for ``dw``, then for ``db`` (the student's function is called once per
+case; the three answers are remembered), and a failure names the array: ``the check 'stride 2
+[dw]'``.
 """
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from course_utils import reference
-from course_utils.grading.core import Case, CheckFailed, FunctionSpec, Mistake, run_check
+from course_utils.grading.cases.arrays import normal_array as _array
+from course_utils.grading.cases.arrays import small_integers as _small_integers
+from course_utils.grading.specs import Case, Check, FunctionSpec, Mistake
+from course_utils.reference.shapes import crop_sides
+
+ASSIGNMENT = "a3_backprop"
 
 RANDOM_CASES = 40  # per hidden check; a naive loop solution runs them in about a second
-
-
-def _array(rng, shape, dtype=np.float64):
-    return rng.standard_normal(shape).astype(dtype)
-
-
-def _small_integers(rng, shape, dtype=np.float64, high=3):
-    """Values 0, 1, ..., high - 1: windows with tied maxima in almost every case."""
-    return rng.integers(0, high, size=shape).astype(dtype)
-
-
-def _label(hidden: bool) -> str:
-    return "hidden checks" if hidden else "checks"
 
 
 # --- relu_backward(dout, x) --------------------------------------------------------------------
@@ -47,6 +38,7 @@ def _relu_mistake(hint: str, formula) -> Mistake:
 
 
 RELU_BACKWARD = FunctionSpec(
+    id=f"{ASSIGNMENT}/relu_backward",
     name="relu_backward",
     reference=reference.relu_backward,
     mistakes=(
@@ -98,12 +90,6 @@ def _relu_hidden(seed: int = 22) -> list[Case]:
         cases.append(Case(f"random case {index + 1}", (_array(rng, shape, dtype), _array(rng, shape, dtype))))
     return cases
 
-
-def check_relu_backward(relu_backward, hidden: bool = False) -> None:
-    """Check ``relu_backward(dout, x)``: dout where x > 0, else 0; any shape, dtype kept."""
-    __tracebackhide__ = True
-    cases = _relu_hidden() if hidden else _relu_visible()
-    run_check(relu_backward, RELU_BACKWARD, cases, _label(hidden))
 
 
 # --- max_pool2d_backward(dout, x, size, stride=None) ---------------------------------------------
@@ -163,6 +149,7 @@ def _if_ties(dout, x, size, stride, **mistake):
 
 
 MAX_POOL2D_BACKWARD = FunctionSpec(
+    id=f"{ASSIGNMENT}/max_pool2d_backward",
     name="max_pool2d_backward",
     reference=reference.max_pool2d_backward,
     mistakes=(
@@ -252,13 +239,6 @@ def _max_pool_hidden(seed: int = 24) -> list[Case]:
     return cases
 
 
-def check_max_pool2d_backward(max_pool2d_backward, hidden: bool = False) -> None:
-    """Check ``max_pool2d_backward(dout, x, size, stride=None)``: x (N, C, H, W), dout the
-    shape of ``max_pool2d(x, size, stride)``; returns the shape of x; ties to the first maximum."""
-    __tracebackhide__ = True
-    cases = _max_pool_hidden() if hidden else _max_pool_visible()
-    run_check(max_pool2d_backward, MAX_POOL2D_BACKWARD, cases, _label(hidden))
-
 
 # --- conv2d_backward(dout, x, w, b, stride=1, padding=0) -> (dx, dw, db) -----------------------
 
@@ -307,8 +287,7 @@ def _conv_variant(dout, x, w, stride, padding, *, move=True, add_dx=True, add_dw
 
 
 def _crop(dx_pad, padding):
-    h, w = dx_pad.shape[2] - 2 * padding, dx_pad.shape[3] - 2 * padding
-    return dx_pad[:, :, padding:padding + h, padding:padding + w]
+    return crop_sides(dx_pad, (padding,) * 4)
 
 
 def _conv_mistake(hint: str, formula) -> Mistake:
@@ -352,9 +331,9 @@ ORDER_HINT = "you returned the three gradients in another order: return dx, dw, 
 OVERWRITE_HINT = ("you overwrote {name} instead of adding to it: a value used by several windows "
                   "(or images, or filters) collects the sum of all their gradients: use +=.")
 
-# One spec per gradient, all named conv2d_backward and defined at module level in this order:
-# the judge process finds each again by its position (core.FunctionSpec.address).
+# One spec per gradient, all named conv2d_backward; the id says which.
 CONV2D_BACKWARD_DX = FunctionSpec(
+    id=f"{ASSIGNMENT}/conv2d_backward[dx]",
     name="conv2d_backward",
     reference=lambda *args, **kwargs: _conv2d_backward(*args, **kwargs)[0],
     mistakes=(
@@ -378,6 +357,7 @@ CONV2D_BACKWARD_DX = FunctionSpec(
 )
 
 CONV2D_BACKWARD_DW = FunctionSpec(
+    id=f"{ASSIGNMENT}/conv2d_backward[dw]",
     name="conv2d_backward",
     reference=lambda *args, **kwargs: _conv2d_backward(*args, **kwargs)[1],
     mistakes=(
@@ -394,6 +374,7 @@ CONV2D_BACKWARD_DW = FunctionSpec(
 )
 
 CONV2D_BACKWARD_DB = FunctionSpec(
+    id=f"{ASSIGNMENT}/conv2d_backward[db]",
     name="conv2d_backward",
     reference=lambda *args, **kwargs: _conv2d_backward(*args, **kwargs)[2],
     mistakes=(
@@ -466,61 +447,9 @@ def _conv_hidden(seed: int = 26) -> list[Case]:
     return cases
 
 
-def _one_output(function, index: int, answers: dict):
-    """``function``'s ``index``-th result (dx, dw or db); the function runs once per input.
-
-    ``answers`` maps an input (its bytes) to the function's whole answer, shared by the three
-    outputs' checks. ``__wrapped__`` (``functools.wraps``) makes the delegation guard read the
-    student's function, not this adapter.
-    """
-    @functools.wraps(function)
-    def output(*args, **kwargs):
-        __tracebackhide__ = True
-        key = _input_key(args, kwargs)
-        if key not in answers:
-            answers[key] = function(*args, **kwargs)
-        answer = answers[key]
-        if not (isinstance(answer, (tuple, list)) and len(answer) == 3):
-            raise CheckFailed(
-                f"conv2d_backward must return the three gradients as a tuple (return dx, dw, db); "
-                f"it returned {_what(answer)}."
-            )
-        return answer[index]
-
-    return output
-
-
-def _input_key(args, kwargs):
-    def part(value):
-        if isinstance(value, np.ndarray):
-            return (value.dtype.str, value.shape, value.tobytes())
-        return repr(value)
-    return tuple(part(value) for value in args) + tuple((key, part(value)) for key, value in sorted(kwargs.items()))
-
-
-def _what(answer) -> str:
-    if isinstance(answer, np.ndarray):
-        return f"one array of shape {answer.shape}"
-    if isinstance(answer, (tuple, list)):
-        return f"a {type(answer).__name__} of {len(answer)} values"
-    return f"{type(answer).__name__} {answer!r}"[:100]
-
-
-def _for_output(cases: list[Case], output: str) -> list[Case]:
-    return [Case(f"{case.name} [{output}]", case.args, case.kwargs) for case in cases]
-
-
-def check_conv2d_backward(conv2d_backward, hidden: bool = False) -> None:
-    """Check ``conv2d_backward(dout, x, w, b, stride=1, padding=0) -> (dx, dw, db)``.
-
-    x (N, C, H, W), w (F, C, KH, KW), b (F,), dout (N, F, H_out, W_out); dx, dw, db have the
-    shapes of x, w, b. All cases for dx first, then dw, then db.
-    """
-    __tracebackhide__ = True
-    if not callable(conv2d_backward):  # the core's message for "not a function"
-        run_check(conv2d_backward, CONV2D_BACKWARD_DX, [])
-    cases = _conv_hidden() if hidden else _conv_visible()
-    answers: dict = {}
-    specs = (CONV2D_BACKWARD_DX, CONV2D_BACKWARD_DW, CONV2D_BACKWARD_DB)
-    for index, (output, spec) in enumerate(zip(OUTPUTS, specs)):
-        run_check(_one_output(conv2d_backward, index, answers), spec, _for_output(cases, output), _label(hidden))
+CHECKS = (
+    Check(ASSIGNMENT, "relu_backward", (RELU_BACKWARD,), _relu_visible, _relu_hidden),
+    Check(ASSIGNMENT, "max_pool2d_backward", (MAX_POOL2D_BACKWARD,), _max_pool_visible, _max_pool_hidden),
+    Check(ASSIGNMENT, "conv2d_backward", (CONV2D_BACKWARD_DX, CONV2D_BACKWARD_DW, CONV2D_BACKWARD_DB),
+          _conv_visible, _conv_hidden, outputs=OUTPUTS),
+)

@@ -10,7 +10,7 @@ import pytest
 
 from course_utils.grading import CheckFailed
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def solution_functions(assignment: str) -> dict:

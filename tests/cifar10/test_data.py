@@ -1,4 +1,4 @@
-"""course_utils.data: CIFAR-10's on-disk format, the download (served from 127.0.0.1), refusals."""
+"""course_utils.cifar10.data: CIFAR-10's on-disk format, the download (served from 127.0.0.1), refusals."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import data as cifar
-from course_utils.data import ChecksumError, DownloadError, load_cifar10, write_fake_cifar10
-from course_utils.fake_cifar10 import CLASSES, fake_images, make_archive
+from course_utils.cifar10 import data as cifar
+from course_utils.cifar10.cifar_format import CLASSES
+from course_utils.cifar10.data import ChecksumError, DownloadError, load_cifar10
+from course_utils.cifar10.fake_data import fake_images, make_archive, write_fake_cifar10
 
 
 @pytest.fixture(scope="module")

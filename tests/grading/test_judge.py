@@ -1,7 +1,7 @@
 """The out-of-process judge: pass or fail is decided where the student's code cannot patch it.
 
 The cheat tests first show the cheat working against judging in the kernel's own process
-(``core.failure``), then that ``run_check`` -- whose judge is a separate, clean Python process --
+(``checks.failure``), then that ``run_check`` -- whose judge is a separate, clean Python process --
 still fails the wrong answer, with the same message.
 """
 
@@ -16,7 +16,9 @@ import numpy.testing
 import pytest
 
 from course_utils import grading, reference
-from course_utils.grading import core, judge, pooling
+from course_utils.grading import checks as core
+from course_utils.grading import judge
+from course_utils.grading.cases import a1_convolution, a2_pooling as pooling
 
 
 def wrong_relu(x):
@@ -129,10 +131,10 @@ def test_a_wrong_case_before_an_exception_is_reported_first_and_an_exception_alo
     assert any("while checking relu" in note for note in raised.value.__notes__)
 
 
-def test_the_judge_finds_each_spec_by_its_address_in_a_fresh_process():
-    assert pooling.RELU.address == ("course_utils.grading.pooling", "relu", 0)
-    for spec in (pooling.RELU, pooling.MAX_POOL2D, grading.convolution.CONV2D):
-        assert judge.find_spec(*spec.address) is spec
+def test_the_judge_finds_each_spec_by_its_id_in_a_fresh_process():
+    assert pooling.RELU.id == "a2_pooling/relu"
+    for spec in (pooling.RELU, pooling.MAX_POOL2D, a1_convolution.CONV2D):
+        assert judge.find_spec(spec.id) is spec
     cases = pooling._relu_visible()
     answers = [(case, reference.relu(case.args[0]), case.args, {}) for case in cases]
     verdict = judge.decide(pooling.RELU, answers)

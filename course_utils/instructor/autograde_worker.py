@@ -1,7 +1,7 @@
-"""The grading side of :mod:`course_utils.autograde`: one long-lived process that loads nbgrader
+"""The grading side of :mod:`course_utils.instructor.autograde`: one long-lived process that loads nbgrader
 once and then answers requests, one JSON line per request on stdin and one per reply on stdout.
 
-    python -m course_utils.autograde_worker --root COURSE_ROOT      (started by the autograde)
+    python -m course_utils.instructor.autograde_worker --root COURSE_ROOT   (started by autograde)
 
 Requests:
 
@@ -231,7 +231,7 @@ def serve(root: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.autograde_worker",
+    parser = argparse.ArgumentParser(prog="python -m course_utils.instructor.autograde_worker",
                                      description="One grading worker of course_utils.autograde.")
     parser.add_argument("--root", required=True, help="the course root (where nbgrader_config.py is)")
     return serve(parser.parse_args(argv).root)

@@ -1,4 +1,4 @@
-"""course_utils.grading.backprop: the checks of assignment a3 (backward passes).
+"""course_utils.grading.cases.a3_backprop: the checks of assignment a3 (backward passes).
 
 The instructor's solution (run from ``solutions/a3_backprop``) passes every visible and hidden
 check within the 5 s budget per test cell; each typical bug, written the way a student writes it,
@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from course_utils import grading, reference
-from course_utils.grading import CheckFailed, DelegationError, backprop
+from course_utils.grading import CheckFailed, DelegationError
+from course_utils.grading.cases import a3_backprop as backprop
 
 from solution_checks import assert_bug_is_named, failure_message, solution_functions  # tests/solution_checks.py
 

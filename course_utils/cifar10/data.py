@@ -1,21 +1,15 @@
 """CIFAR-10 as tensors: the official python-version batches read straight into memory.
 
-Lesson 05 (``notebooks/05_cnn_on_cifar10.ipynb``) trains on it. The archive
-``cifar-10-python.tar.gz`` (163 MiB, md5 ``c58f30108f718f92721af3b95e74349a``) unpacks to
-``cifar-10-batches-py/`` holding ``data_batch_1`` .. ``data_batch_5`` (10,000 training images
-each), ``test_batch`` (10,000 test images) and ``batches.meta`` (the class names). Each batch is
-a pickled dict: ``b'data'`` uint8 ``(10000, 3072)`` (1024 red, then 1024 green, then 1024 blue
-values per image, row by row), ``b'labels'`` a list of ints in 0..9.
-
-Tests and smoke runs use ``course_utils.fake_cifar10.write_fake_cifar10``, which writes the same
-format, so both go through this module's code.
+Lesson 05 (``notebooks/05_cnn_on_cifar10.ipynb``) trains on it. The file format and checksums
+are in :mod:`course_utils.cifar10.cifar_format`. Tests and smoke runs use
+:func:`course_utils.cifar10.fake_data.write_fake_cifar10`, which writes the same format, so both go
+through this module's code.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import shutil
 import tarfile
 import tempfile
@@ -24,16 +18,21 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
-CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
-CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
-ARCHIVE_NAME = "cifar-10-python.tar.gz"
-FOLDER_NAME = "cifar-10-batches-py"
-TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
-TEST_BATCH = "test_batch"
-META_FILE = "batches.meta"
+from course_utils.cifar10.cifar_format import (
+    ARCHIVE_NAME,
+    CIFAR10_MD5,
+    CIFAR10_URL,
+    FOLDER_NAME,
+    META_FILE,
+    TEST_BATCH,
+    TRAIN_BATCHES,
+    file_md5,
+    read_batch,
+    read_classes,
+)
+
 #: Environment variable naming a mirror: the archive's full address (or a folder ending in "/").
 MIRROR_ENV = "COURSE_CIFAR10_URL"
 
@@ -102,7 +101,7 @@ def load_cifar10(root: str | os.PathLike = "data", download: bool = True, url: s
         train_labels=torch.cat([labels for _, labels in train]),
         test_images=test_images,
         test_labels=test_labels,
-        classes=_read_classes(folder / META_FILE),
+        classes=read_classes(folder / META_FILE),
     )
 
 
@@ -163,15 +162,6 @@ def mirror_url(url: str | None = None) -> str:
     return address + ARCHIVE_NAME if address.endswith("/") else address
 
 
-def file_md5(path: str | os.PathLike) -> str:
-    """Hex md5 of a file, read in 1 MiB pieces."""
-    digest = hashlib.md5()
-    with open(path, "rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _by_hand_instructions(archive: Path) -> str:
     return (
         f"Offline? On a machine with internet, download {CIFAR10_URL} "
@@ -205,41 +195,7 @@ def _extract(archive: Path, root: Path) -> None:
         shutil.move(str(unpacked), root / FOLDER_NAME)
 
 
-def _unpickle(path: Path) -> dict:
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"load_cifar10: {path} is missing; {path.parent} should hold "
-            f"{', '.join(TRAIN_BATCHES)}, {TEST_BATCH} and {META_FILE}. Delete the folder to "
-            "unpack the archive again."
-        )
-    with open(path, "rb") as file:
-        return pickle.load(file, encoding="bytes")
-
-
 def _read_batch(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
-    """One batch file -> images (N, 3, 32, 32) uint8, labels (N,) int64."""
-    batch = _unpickle(path)
-    data = np.asarray(batch[b"data"], dtype=np.uint8)
-    labels = np.asarray(batch[b"labels"], dtype=np.int64)
-    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(labels) != len(data):
-        raise ValueError(
-            f"load_cifar10: {path} holds data {data.shape} and {len(labels)} labels; "
-            "expected (N, 3072) uint8 and N labels"
-        )
-    # Each row is 1024 red values, then green, then blue: exactly (3, 32, 32) in C order.
-    return torch.from_numpy(data.reshape(-1, 3, 32, 32).copy()), torch.from_numpy(labels)
-
-
-def _read_classes(path: Path) -> tuple[str, ...]:
-    names = _unpickle(path)[b"label_names"]
-    return tuple(name.decode() if isinstance(name, bytes) else str(name) for name in names)
-
-
-def __getattr__(name: str):
-    # ``write_fake_cifar10`` lives in course_utils.fake_cifar10 (it needs this module's names);
-    # ``from course_utils.data import write_fake_cifar10`` works too.
-    if name == "write_fake_cifar10":
-        from course_utils.fake_cifar10 import write_fake_cifar10
-
-        return write_fake_cifar10
-    raise AttributeError(f"module 'course_utils.data' has no attribute {name!r}")
+    """One batch file -> images (N, 3, 32, 32) uint8, labels (N,) int64, as tensors."""
+    images, labels = read_batch(path)
+    return torch.from_numpy(images), torch.from_numpy(labels)

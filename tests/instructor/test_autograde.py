@@ -1,4 +1,4 @@
-"""The parallel autograde (``python -m course_utils.autograde``) on real nbgrader runs.
+"""The parallel autograde (``python -m course_utils.instructor.autograde``) on real nbgrader runs.
 
 Each test works on its own copy of one released course (``a2_pooling``) with fake students:
 
@@ -102,7 +102,7 @@ def course_copy(released: Path, tmp_path: Path, name: str, students) -> Path:
 def parallel_autograde(course: Path, *args: str, db_url: str | None = None, timeout: float = 600,
                        assignments=(ASSIGNMENT,)):
     result = subprocess.run(
-        [sys.executable, "-m", "course_utils.autograde", *assignments, *args], cwd=course,
+        [sys.executable, "-m", "course_utils.instructor.autograde", *assignments, *args], cwd=course,
         env=course_env(db_url), capture_output=True, text=True, timeout=timeout,
     )
     return result

@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from course_utils.augment import normalize, per_image_loader
-from course_utils.models import CourseCNN, FastCNN, init_whitening
-from course_utils.training import TrainConfig, train
+from course_utils.cifar10.augment import DeviceBatches, normalize, per_image_loader
+from course_utils.cifar10.models import CourseCNN, FastCNN, init_whitening
+from course_utils.cifar10.training import TrainConfig, train
 
 #: (name, what it changes and why), in the order the ladder adds them.
 IDEAS = (
@@ -52,15 +52,17 @@ def speed_ladder(data, device: torch.device, epochs: int, small_batch: int = 64,
     """Train once per idea in ``IDEAS`` (cumulatively) on ``data``; one ``Rung`` per idea.
 
     ``seconds`` is the training time (the final evaluation, with or without flips, is not
-    included: test-time augmentation costs a second forward pass at test time only).
+    included: test-time augmentation costs a second forward pass at test time only). The test
+    images go through one pipeline, built once and shared by every rung.
     """
-    config = TrainConfig(epochs=epochs, batch_size=small_batch, lr=0.1 * small_batch / 128,
+    config = TrainConfig(epochs=epochs, lr=0.1 * small_batch / 128,
                          schedule="constant", label_smoothing=0.0, mixed_precision="off",
                          channels_last=False, flip_tta=False, evaluate_each_epoch=False)
+    batch_size = small_batch
+    test_batches = DeviceBatches(data.test_images, data.test_labels, 1024, device)
     changes = {
         "data on the device": {},
-        "large batch + warm-up/decay": dict(batch_size=large_batch, lr=0.1 * large_batch / 128,
-                                            schedule="warmup_decay"),
+        "large batch + warm-up/decay": dict(lr=0.1 * large_batch / 128, schedule="warmup_decay"),
         "channels_last": dict(channels_last=True),
         "mixed precision": dict(mixed_precision="auto"),
         "label smoothing": dict(label_smoothing=0.2),
@@ -69,32 +71,40 @@ def speed_ladder(data, device: torch.device, epochs: int, small_batch: int = 64,
         "record-style network": dict(lr=2.0 * large_batch / 128),  # scores are scaled by 1/9
     }
     if device.type == "cuda":  # the first run on a GPU pays for start-up: do it untimed
-        _train_once(data.subset(large_batch, 256), config, device, width, None, False, None)
+        warm_up = data.subset(large_batch, 256)
+        _train_once(warm_up, DeviceBatches(warm_up.train_images, warm_up.train_labels, large_batch,
+                                           device, augment=True), test_batches, config, device,
+                    width, None, False)
     rungs = []
     for idea, _ in IDEAS:
         config = replace(config, **changes.get(idea, {}))
-        loader = (per_image_loader(data.train_images, data.train_labels, config.batch_size)
-                  if idea == "tutorial pipeline" else None)
+        if idea == "large batch + warm-up/decay":
+            batch_size = large_batch
+        if idea == "tutorial pipeline":
+            batches = per_image_loader(data.train_images, data.train_labels, batch_size)
+        else:
+            batches = DeviceBatches(data.train_images, data.train_labels, batch_size, device,
+                                    augment=True, seed=config.seed)
         note = ""
         if idea == "mixed precision" and device.type != "cuda":
             note = "no effect here: mixed precision is used on CUDA GPUs only"
         if idea == "channels_last" and device.type == "cpu":
             note = "made for GPUs; on a CPU it can be slower or faster"
-        seconds, accuracy = _train_once(data, config, device, width,
+        seconds, accuracy = _train_once(data, batches, test_batches, config, device, width,
                                         fast_widths if idea == "record-style network" else None,
-                                        progress, loader)
+                                        progress)
         rungs.append(Rung(idea, seconds, accuracy, note))
     return rungs
 
 
-def _train_once(data, config, device, width, fast_widths, progress, loader):
+def _train_once(data, batches, test_batches, config, device, width, fast_widths, progress):
     torch.manual_seed(config.seed)
     if fast_widths is None:
         model = CourseCNN(width)
     else:
         model = FastCNN(fast_widths)
         init_whitening(model.whiten, normalize(data.train_images[:5000]))
-    history = train(model, data, config, device=device, progress=progress, train_batches=loader)
+    history = train(model, batches, test_batches, config, device=device, progress=progress)
     return history.train_seconds[-1], history.final_test_accuracy
 
 

@@ -34,7 +34,7 @@ from nbgrader_course import (
     submit,
 )
 
-from course_utils import release
+from course_utils.instructor import release
 
 pytestmark = pytest.mark.slow
 

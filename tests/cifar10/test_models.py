@@ -1,11 +1,11 @@
-"""course_utils.models: the shapes in the comments, the summary's counts, the whitening layer."""
+"""course_utils.cifar10.models: the shapes in the comments, the summary's counts, the whitening layer."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from course_utils.models import CourseCNN, FastCNN, init_whitening, summary
+from course_utils.cifar10.models import CourseCNN, FastCNN, init_whitening, summary
 
 
 @pytest.mark.parametrize("width", [4, 16, 64])

@@ -1,11 +1,10 @@
-"""Checks for assignment 1, ``a1_convolution``: ``output_size``, ``zero_pad``,
+"""The cases of assignment 1, ``a1_convolution``: ``output_size``, ``zero_pad``,
 ``conv_single_step`` and ``conv2d``.
 
-Each ``check_<name>(function)`` runs the visible cases (the few a student sees in the test
-cell); ``check_<name>(function, hidden=True)`` runs the edge cases and many random cases the
-autograder adds. The right answers come from :mod:`course_utils.reference`; each typical
-mistake is described by the wrong answer it produces, so a failure can say what is probably
-wrong.
+Per function: a :class:`~course_utils.grading.specs.FunctionSpec` (right answer from
+:mod:`course_utils.reference`, each typical mistake described by the wrong answer it produces,
+so a failure can say what is probably wrong), the visible cases (the few a student sees in the
+test cell) and the hidden ones (edge cases and many random cases the grader adds).
 """
 
 from __future__ import annotations
@@ -15,7 +14,10 @@ import math
 import numpy as np
 
 from course_utils import images, kernels, reference
-from course_utils.grading.core import Case, FunctionSpec, Mistake, run_check
+from course_utils.grading.cases.arrays import normal_array as _array
+from course_utils.grading.specs import Case, Check, FunctionSpec, Mistake
+
+ASSIGNMENT = "a1_convolution"
 
 RANDOM_CASES = 40  # per hidden check; naive loops run them in well under a second
 
@@ -41,6 +43,7 @@ def _size_mistake(hint: str, formula) -> Mistake:
 
 
 OUTPUT_SIZE = FunctionSpec(
+    id=f"{ASSIGNMENT}/output_size",
     name="output_size",
     reference=_output_size,
     returns="int",
@@ -83,12 +86,6 @@ def _output_size_hidden(seed: int = 1) -> list[Case]:
     return cases
 
 
-def check_output_size(output_size, hidden: bool = False) -> None:
-    """Check ``output_size(n, f, p=0, s=1) -> int`` against ``reference.output_size``."""
-    __tracebackhide__ = True
-    cases = _output_size_hidden() if hidden else OUTPUT_SIZE_VISIBLE
-    run_check(output_size, OUTPUT_SIZE, cases, "hidden checks" if hidden else "checks")
-
 
 # --- zero_pad(x, pad) ------------------------------------------------------------------------
 
@@ -103,6 +100,7 @@ def _pad_with(case: Case, widths):
 
 
 ZERO_PAD = FunctionSpec(
+    id=f"{ASSIGNMENT}/zero_pad",
     name="zero_pad",
     reference=_zero_pad,
     mistakes=(
@@ -128,10 +126,6 @@ ZERO_PAD = FunctionSpec(
 )
 
 
-def _array(rng, shape, dtype=np.float64):
-    return rng.standard_normal(shape).astype(dtype)
-
-
 def _zero_pad_visible() -> list[Case]:
     rng = np.random.default_rng(0)
     return [
@@ -155,12 +149,6 @@ def _zero_pad_hidden(seed: int = 2) -> list[Case]:
     return cases
 
 
-def check_zero_pad(zero_pad, hidden: bool = False) -> None:
-    """Check ``zero_pad(x, pad)`` ((N, C, H, W) -> (N, C, H + 2 pad, W + 2 pad))."""
-    __tracebackhide__ = True
-    cases = _zero_pad_hidden() if hidden else _zero_pad_visible()
-    run_check(zero_pad, ZERO_PAD, cases, "hidden checks" if hidden else "checks")
-
 
 # --- conv_single_step(window, kernel, bias=0.0) -> float --------------------------------------
 
@@ -178,6 +166,7 @@ def _bias(case: Case) -> float:
 
 
 CONV_SINGLE_STEP = FunctionSpec(
+    id=f"{ASSIGNMENT}/conv_single_step",
     name="conv_single_step",
     reference=_conv_single_step,
     returns="number",
@@ -219,12 +208,6 @@ def _conv_single_step_hidden(seed: int = 4) -> list[Case]:
                           (_array(rng, shape, dtype), _array(rng, shape, dtype), float(rng.standard_normal()))))
     return cases
 
-
-def check_conv_single_step(conv_single_step, hidden: bool = False) -> None:
-    """Check ``conv_single_step(window, kernel, bias=0.0) -> float`` (one output value)."""
-    __tracebackhide__ = True
-    cases = _conv_single_step_hidden() if hidden else _conv_single_step_visible()
-    run_check(conv_single_step, CONV_SINGLE_STEP, cases, "hidden checks" if hidden else "checks")
 
 
 # --- conv2d(x, w, b, stride=1, padding=0) -----------------------------------------------------
@@ -272,6 +255,7 @@ def _one_short(x, w, b, stride, padding):
 
 
 CONV2D = FunctionSpec(
+    id=f"{ASSIGNMENT}/conv2d",
     name="conv2d",
     reference=_conv2d,
     mistakes=(
@@ -348,8 +332,10 @@ def _conv2d_hidden(seed: int = 6) -> list[Case]:
     return cases
 
 
-def check_conv2d(conv2d, hidden: bool = False) -> None:
-    """Check ``conv2d(x, w, b, stride=1, padding=0)``: (N, C, H, W) * (F, C, KH, KW) -> (N, F, H_out, W_out)."""
-    __tracebackhide__ = True
-    cases = _conv2d_hidden() if hidden else _conv2d_visible()
-    run_check(conv2d, CONV2D, cases, "hidden checks" if hidden else "checks")
+CHECKS = (
+    Check(ASSIGNMENT, "output_size", (OUTPUT_SIZE,), lambda: list(OUTPUT_SIZE_VISIBLE), _output_size_hidden),
+    Check(ASSIGNMENT, "zero_pad", (ZERO_PAD,), _zero_pad_visible, _zero_pad_hidden),
+    Check(ASSIGNMENT, "conv_single_step", (CONV_SINGLE_STEP,), _conv_single_step_visible,
+          _conv_single_step_hidden),
+    Check(ASSIGNMENT, "conv2d", (CONV2D,), _conv2d_visible, _conv2d_hidden),
+)

@@ -1,8 +1,8 @@
-"""Checks for assignment 2, ``a2_pooling``: ``relu``, ``max_pool2d`` and ``avg_pool2d``.
+"""The cases of assignment 2, ``a2_pooling``: ``relu``, ``max_pool2d`` and ``avg_pool2d``.
 
-Same pattern as :mod:`course_utils.grading.convolution`: ``check_<name>(function)`` runs the
-visible cases, ``hidden=True`` the edge cases and random cases; answers from
-:mod:`course_utils.reference`; typical mistakes known by the wrong answers they give.
+Same pattern as :mod:`course_utils.grading.cases.a1_convolution`: per function a spec (answers
+from :mod:`course_utils.reference`, typical mistakes known by the wrong answers they give), the
+visible cases and the hidden ones (edge cases and random cases).
 """
 
 from __future__ import annotations
@@ -10,18 +10,18 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils import reference
-from course_utils.grading.core import Case, FunctionSpec, Mistake, run_check
+from course_utils.grading.cases.arrays import normal_array as _array
+from course_utils.grading.specs import Case, Check, FunctionSpec, Mistake
+
+ASSIGNMENT = "a2_pooling"
 
 RANDOM_CASES = 40
-
-
-def _array(rng, shape, dtype=np.float64):
-    return rng.standard_normal(shape).astype(dtype)
 
 
 # --- relu(x) ---------------------------------------------------------------------------------
 
 RELU = FunctionSpec(
+    id=f"{ASSIGNMENT}/relu",
     name="relu",
     reference=reference.relu,
     mistakes=(
@@ -58,12 +58,6 @@ def _relu_hidden(seed: int = 8) -> list[Case]:
         cases.append(Case(f"random case {index + 1}", (_array(rng, shape, dtype),)))
     return cases
 
-
-def check_relu(relu, hidden: bool = False) -> None:
-    """Check ``relu(x)``: ``max(0, x)`` elementwise, any shape, dtype kept, ``x`` unchanged."""
-    __tracebackhide__ = True
-    cases = _relu_hidden() if hidden else _relu_visible()
-    run_check(relu, RELU, cases, "hidden checks" if hidden else "checks")
 
 
 # --- max_pool2d(x, size, stride=None) and avg_pool2d(x, size, stride=None) ---------------------
@@ -104,6 +98,7 @@ def _stride_mistakes(pool) -> tuple[Mistake, ...]:
 
 
 MAX_POOL2D = FunctionSpec(
+    id=f"{ASSIGNMENT}/max_pool2d",
     name="max_pool2d",
     reference=reference.max_pool2d,
     mistakes=(
@@ -121,6 +116,7 @@ MAX_POOL2D = FunctionSpec(
 )
 
 AVG_POOL2D = FunctionSpec(
+    id=f"{ASSIGNMENT}/avg_pool2d",
     name="avg_pool2d",
     reference=reference.avg_pool2d,
     mistakes=(
@@ -177,15 +173,8 @@ def _pool_hidden(seed: int) -> list[Case]:
     return cases
 
 
-def check_max_pool2d(max_pool2d, hidden: bool = False) -> None:
-    """Check ``max_pool2d(x, size, stride=None)`` on (N, C, H, W); stride defaults to size."""
-    __tracebackhide__ = True
-    cases = _pool_hidden(seed=10) if hidden else _pool_visible()
-    run_check(max_pool2d, MAX_POOL2D, cases, "hidden checks" if hidden else "checks")
-
-
-def check_avg_pool2d(avg_pool2d, hidden: bool = False) -> None:
-    """Check ``avg_pool2d(x, size, stride=None)`` on (N, C, H, W); stride defaults to size."""
-    __tracebackhide__ = True
-    cases = _pool_hidden(seed=11) if hidden else _pool_visible()
-    run_check(avg_pool2d, AVG_POOL2D, cases, "hidden checks" if hidden else "checks")
+CHECKS = (
+    Check(ASSIGNMENT, "relu", (RELU,), _relu_visible, _relu_hidden),
+    Check(ASSIGNMENT, "max_pool2d", (MAX_POOL2D,), _pool_visible, lambda: _pool_hidden(seed=10)),
+    Check(ASSIGNMENT, "avg_pool2d", (AVG_POOL2D,), _pool_visible, lambda: _pool_hidden(seed=11)),
+)

@@ -1,0 +1,295 @@
+"""What the assignments' test cells call: ``grading.check_<name>(function, hidden=False)``.
+
+Each check takes the student's function, runs its named cases (the visible ones, or with
+``hidden=True`` the edge cases and random cases the grader adds; the case lists are in
+:mod:`course_utils.grading.cases`) and stops at the first wrong answer with :class:`CheckFailed`,
+whose message names the case and the call, what is wrong and, when the wrong answer is one a
+typical mistake gives, what is probably wrong. An exception from the student's own code
+propagates unchanged (its traceback intact), with a note naming the case. A function that
+delegates to a library fails with :class:`~course_utils.grading.delegation.DelegationError`.
+
+Pass or fail is decided outside the student's kernel. :func:`run_check` only *calls* the
+student's function in the kernel; the inputs, the answers and the inputs after the call go, in
+one request per check, to a separate clean ``python -I -m course_utils.grading.judge`` process
+(:mod:`course_utils.grading.judge`), which looks the spec up by its id, recomputes the right
+answers with :mod:`course_utils.reference` and compares
+(:func:`course_utils.grading.compare.judge_answer`), so a submission that patches
+``numpy.allclose``, ``numpy.testing`` or a builtin cannot make a wrong answer pass here.
+
+Warnings raised by the student's code while it is checked (a numpy ``RuntimeWarning``, a
+``DeprecationWarning`` for ``np.product``) are caught and shown on standard output after the
+result: nbgrader scores a test cell 0 when anything is written to standard error, and a warning
+alone must not cost a right answer its points.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from course_utils.grading import delegation, judge
+from course_utils.grading.cases import CHECKS
+from course_utils.grading.compare import judge_answer
+from course_utils.grading.specs import Case, Check, FunctionSpec, check_label, describe
+
+
+class CheckFailed(AssertionError):
+    """A student's function gave a wrong answer; the message says where and probably why."""
+
+
+@dataclass
+class Report:
+    """What :func:`run_check` ran: the function and the names of the cases it passed."""
+
+    function: str
+    passed: list[str]
+    label: str = "checks"
+
+    def __str__(self) -> str:
+        named = [name for name in self.passed if not name.startswith("random case")]
+        randoms = len(self.passed) - len(named)
+        names = "; ".join(named + ([f"{randoms} random cases"] if randoms else []))
+        return f"{self.function}: all {len(self.passed)} {self.label} passed ({names})"
+
+
+def run_check(function, spec: FunctionSpec, cases: Sequence[Case], label: str = "checks") -> Report:
+    """Run ``function`` on every case; raise :class:`CheckFailed` at the first wrong answer.
+
+    The answers are judged by a separate clean process (:mod:`course_utils.grading.judge`).
+    An exception from the student's code is raised unchanged once the cases before it are
+    judged right. Prints one line when everything passed and returns the :class:`Report`.
+    """
+    __tracebackhide__ = True  # IPython: show the student's frames, not ours
+    if not callable(function):
+        raise CheckFailed(f"{spec.name}: expected your function, got {describe(function)}")
+    delegation.check_source(function, spec.name)
+    answers, raised, warned = [], None, []
+    for case in cases:
+        try:
+            got, (args, kwargs) = call_guarded(function, spec, case, warned)
+        except Exception as error:  # judge the cases before it first: they come first
+            raised = error
+            break
+        answers.append((case, got, args, kwargs))
+    verdict = judge.decide(spec, answers)
+    note = warnings_note(spec.name, warned)
+    if verdict["failure"] is not None:
+        raise CheckFailed(verdict["failure"] + (f"\n\n{note}" if note else "")) from raised
+    if raised is not None:
+        if note:
+            raised.add_note(f"[grading] {note}")
+        raise raised
+    report = Report(spec.name, list(verdict["passed"]), label)
+    print(f"\N{CHECK MARK} {report}")
+    if note:
+        print(note)
+    return report
+
+
+def warnings_note(function_name: str, warned: list[tuple[str, warnings.WarningMessage]], shown: int = 3) -> str:
+    """What the student's code warned while it was checked, each distinct warning once with the
+    first case that raised it; ``""`` if nothing warned."""
+    first: dict[tuple[str, str], str] = {}
+    for case_name, caught in warned:
+        first.setdefault((caught.category.__name__, str(caught.message)), case_name)
+    if not first:
+        return ""
+    lines = [f"Note: {function_name} raised {len(first)} warning{'s' if len(first) > 1 else ''} while it was "
+             "checked (shown here, not on stderr: a warning alone costs no points, but read it):"]
+    lines += [f"  {category}: {message} (first in case '{case_name}')"
+              for (category, message), case_name in list(first.items())[:shown]]
+    if len(first) > shown:
+        lines.append(f"  ... and {len(first) - shown} more")
+    return "\n".join(lines)
+
+
+def call_guarded(function, spec: FunctionSpec, case: Case, warned: list | None = None):
+    """Call ``function`` on copies of the case's arguments, with delegation tripwires set.
+
+    Returns ``(result, argument copies after the call)``. An exception from the student's code
+    propagates unchanged, with a note naming the case and the call. Warnings the call raises
+    are caught (never printed) and appended to ``warned`` as ``(case name, WarningMessage)``.
+    """
+    __tracebackhide__ = True
+    args = tuple(_copy(value) for value in case.args)
+    kwargs = {key: _copy(value) for key, value in case.kwargs.items()}
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # also a warning this kernel has shown before
+            with delegation.tripwires(spec.name):
+                result = function(*args, **kwargs)
+    except delegation.DelegationError:
+        raise
+    except Exception as error:
+        error.add_note(f"[grading] while checking {spec.name}, case '{case.name}':")
+        error.add_note(f"[grading]   {case.call_text(spec.name)}")
+        hint = _hint_for_exception(error, spec.name)
+        if hint:
+            error.add_note(f"[grading] {hint}")
+        raise
+    finally:
+        if warned is not None:
+            warned.extend((case.name, caught_warning) for caught_warning in caught)
+    return result, (args, kwargs)
+
+
+def failure(function, spec: FunctionSpec, case: Case) -> str | None:
+    """The failure message for ``function`` on ``case``, or ``None`` if its answer is right
+    (judged in this process: for tests of the grading code, not for students' notebooks)."""
+    __tracebackhide__ = True
+    got, (args, kwargs) = call_guarded(function, spec, case)
+    return judge_answer(spec, case, got, args, kwargs)
+
+
+def _hint_for_exception(error: Exception, function_name: str) -> str | None:
+    if isinstance(error, NotImplementedError):
+        return f"{function_name} is not written yet: replace `raise NotImplementedError()` with your code."
+    text = str(error)
+    if isinstance(error, ValueError) and "broadcast" in text:
+        return ("Two arrays of different shapes met: often a window one pixel too small or too "
+                "large (check the slice bounds, e.g. start : start + size).")
+    if isinstance(error, ValueError) and "zero-size array" in text:
+        return ("A window came out empty: the output has more positions than windows that fit "
+                "(check H_out = (H + 2p - size) // stride + 1 and where each window starts).")
+    if isinstance(error, TypeError) and "NoneType" in text:
+        return ("None reached an arithmetic operation: an optional argument such as stride=None "
+                "needs its default filled in first (stride = size when it is None).")
+    return None
+
+
+def _copy(value):
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+# --- the checks the test cells call ---------------------------------------------------------
+
+def run_named_check(function, name: str, hidden: bool) -> None:
+    """Run the check of the graded function ``name`` (see :data:`~course_utils.grading.cases.CHECKS`)
+    on ``function``: its visible cases, or its hidden ones."""
+    __tracebackhide__ = True
+    check = CHECKS[name]
+    cases = check.hidden() if hidden else check.visible()
+    label = check_label(hidden)
+    if not check.outputs:
+        run_check(function, check.specs[0], cases, label)
+        return
+    if not callable(function):  # run_check's message for "not a function"
+        run_check(function, check.specs[0], [])
+    answers: dict = {}
+    for index, (output, spec) in enumerate(zip(check.outputs, check.specs)):
+        run_check(_one_output(function, check, index, answers), spec, _for_output(cases, output), label)
+
+
+def _one_output(function, check: Check, index: int, answers: dict):
+    """``function``'s ``index``-th result (dx, dw or db of ``conv2d_backward``); the function runs
+    once per input: ``answers`` maps an input (its bytes) to the function's whole answer, shared
+    by the outputs' checks. ``__wrapped__`` (``functools.wraps``) makes the delegation guard read the
+    student's function, not this adapter.
+    """
+    @functools.wraps(function)
+    def output(*args, **kwargs):
+        __tracebackhide__ = True
+        key = _input_key(args, kwargs)
+        if key not in answers:
+            answers[key] = function(*args, **kwargs)
+        answer = answers[key]
+        count = len(check.outputs)
+        if not (isinstance(answer, (tuple, list)) and len(answer) == count):
+            names = ", ".join(check.outputs)
+            raise CheckFailed(
+                f"{check.function} must return the {count} results as a tuple (return {names}); "
+                f"it returned {_what(answer)}."
+            )
+        return answer[index]
+
+    return output
+
+
+def _input_key(args, kwargs):
+    def part(value):
+        if isinstance(value, np.ndarray):
+            return (value.dtype.str, value.shape, value.tobytes())
+        return repr(value)
+    return tuple(part(value) for value in args) + tuple((key, part(value)) for key, value in sorted(kwargs.items()))
+
+
+def _what(answer) -> str:
+    if isinstance(answer, np.ndarray):
+        return f"one array of shape {answer.shape}"
+    if isinstance(answer, (tuple, list)):
+        return f"a {type(answer).__name__} of {len(answer)} values"
+    return f"{type(answer).__name__} {answer!r}"[:100]
+
+
+def _for_output(cases: list[Case], output: str) -> list[Case]:
+    return [Case(f"{case.name} [{output}]", case.args, case.kwargs) for case in cases]
+
+
+def check_output_size(output_size, hidden: bool = False) -> None:
+    """Check ``output_size(n, f, p=0, s=1) -> int`` against ``reference.output_size``."""
+    __tracebackhide__ = True
+    run_named_check(output_size, "output_size", hidden)
+
+
+def check_zero_pad(zero_pad, hidden: bool = False) -> None:
+    """Check ``zero_pad(x, pad)`` ((N, C, H, W) -> (N, C, H + 2 pad, W + 2 pad))."""
+    __tracebackhide__ = True
+    run_named_check(zero_pad, "zero_pad", hidden)
+
+
+def check_conv_single_step(conv_single_step, hidden: bool = False) -> None:
+    """Check ``conv_single_step(window, kernel, bias=0.0) -> float`` (one output value)."""
+    __tracebackhide__ = True
+    run_named_check(conv_single_step, "conv_single_step", hidden)
+
+
+def check_conv2d(conv2d, hidden: bool = False) -> None:
+    """Check ``conv2d(x, w, b, stride=1, padding=0)``: (N, C, H, W) * (F, C, KH, KW) -> (N, F, H_out, W_out)."""
+    __tracebackhide__ = True
+    run_named_check(conv2d, "conv2d", hidden)
+
+
+def check_relu(relu, hidden: bool = False) -> None:
+    """Check ``relu(x)``: ``max(0, x)`` elementwise, any shape, dtype kept, ``x`` unchanged."""
+    __tracebackhide__ = True
+    run_named_check(relu, "relu", hidden)
+
+
+def check_max_pool2d(max_pool2d, hidden: bool = False) -> None:
+    """Check ``max_pool2d(x, size, stride=None)`` on (N, C, H, W); stride defaults to size."""
+    __tracebackhide__ = True
+    run_named_check(max_pool2d, "max_pool2d", hidden)
+
+
+def check_avg_pool2d(avg_pool2d, hidden: bool = False) -> None:
+    """Check ``avg_pool2d(x, size, stride=None)`` on (N, C, H, W); stride defaults to size."""
+    __tracebackhide__ = True
+    run_named_check(avg_pool2d, "avg_pool2d", hidden)
+
+
+def check_relu_backward(relu_backward, hidden: bool = False) -> None:
+    """Check ``relu_backward(dout, x)``: dout where x > 0, else 0; any shape, dtype kept."""
+    __tracebackhide__ = True
+    run_named_check(relu_backward, "relu_backward", hidden)
+
+
+def check_max_pool2d_backward(max_pool2d_backward, hidden: bool = False) -> None:
+    """Check ``max_pool2d_backward(dout, x, size, stride=None)``: x (N, C, H, W), dout the
+    shape of ``max_pool2d(x, size, stride)``; returns the shape of x; ties to the first maximum."""
+    __tracebackhide__ = True
+    run_named_check(max_pool2d_backward, "max_pool2d_backward", hidden)
+
+
+def check_conv2d_backward(conv2d_backward, hidden: bool = False) -> None:
+    """Check ``conv2d_backward(dout, x, w, b, stride=1, padding=0) -> (dx, dw, db)``.
+
+    x (N, C, H, W), w (F, C, KH, KW), b (F,), dout (N, F, H_out, W_out); dx, dw, db have the
+    shapes of x, w, b. All cases for dx first, then dw, then db.
+    """
+    __tracebackhide__ = True
+    run_named_check(conv2d_backward, "conv2d_backward", hidden)

@@ -1,0 +1,96 @@
+"""What a check is made of: named cases, the typical mistakes, and each graded function's spec.
+
+* a :class:`Case`: one setting to call the student's function with, named for the student;
+* a :class:`Mistake`: a typical bug, known by the wrong answer it gives;
+* a :class:`FunctionSpec`: a graded function (or one of its outputs) -- its explicit ``id``,
+  how to compute the right answer with :mod:`course_utils.reference`, what it returns and the
+  usual mistakes;
+* a :class:`Check`: what a test cell's ``grading.check_<name>`` runs -- the spec (one per
+  output for a function returning several arrays) and its visible and hidden case lists.
+
+The per-assignment case lists live in :mod:`course_utils.grading.cases`, which registers every
+check and spec by its id; the judge process looks specs up there by id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Case:
+    """One setting to call the student's function with, and a name a student can read."""
+
+    name: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+
+    def call_text(self, function_name: str) -> str:
+        """``conv2d(x float64 (2, 3, 5, 5), w ..., stride=2)``: the call, arrays as dtype+shape."""
+        parts = [describe(value) for value in self.args]
+        parts += [f"{key}={describe(value)}" for key, value in self.kwargs.items()]
+        return f"{function_name}({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A typical bug, known by the wrong answer it gives.
+
+    ``answer(case)`` computes what a function with this bug returns for ``case`` (with the
+    reference ops), or ``None`` where the bug makes no difference or does not apply.
+    ``hint`` tells the student what is probably wrong and how to fix it.
+    """
+
+    hint: str
+    answer: Callable[[Case], Any]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What a student's function (or one of its outputs) must do: the right answer, the usual
+    mistakes.
+
+    ``id``: unique and stable, ``"<assignment>/<function>"`` (``"a3_backprop/conv2d_backward[dw]"``
+    for one output of several); the judge process finds the spec by it. ``name``: the function's
+    name as the student wrote it. ``returns``: ``"array"`` (an ndarray with the reference's shape
+    and dtype), ``"int"`` or ``"number"`` (one real number).
+    """
+
+    id: str
+    name: str
+    reference: Callable[..., Any]
+    mistakes: Sequence[Mistake] = ()
+    returns: str = "array"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A graded function as its test cell checks it: ``grading.check_<function>(f, hidden=...)``.
+
+    ``specs``: one spec, or one per output when the function returns several arrays (then
+    ``outputs`` names them, e.g. ``("dx", "dw", "db")``, and every case is judged for the first
+    output, then the second, ...). ``visible()`` and ``hidden()`` build the case lists (fixed
+    seeds: the same cases every time).
+    """
+
+    assignment: str
+    function: str
+    specs: tuple[FunctionSpec, ...]
+    visible: Callable[[], list[Case]]
+    hidden: Callable[[], list[Case]]
+    outputs: tuple[str, ...] = ()
+
+
+def describe(value) -> str:
+    """Arrays as ``float64 array (2, 3, 5, 5)``, everything else as its repr."""
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype} array {value.shape}"
+    return repr(value)
+
+
+def check_label(hidden: bool) -> str:
+    """What the passing line calls the cases: ``"checks"`` or ``"hidden checks"``."""
+    return "hidden checks" if hidden else "checks"
