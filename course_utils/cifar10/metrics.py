@@ -36,11 +36,28 @@ def predict(model: nn.Module, batches: Iterable, flip_tta: bool = False,
 
     With ``flip_tta`` each image's scores are the mean of its scores and its mirror image's.
     """
+    return _scores_and_labels(model, batches, flip_tta, amp_dtype, memory_format)[0]
+
+
+def evaluate(model: nn.Module, batches: Iterable, flip_tta: bool = False,
+             amp_dtype: torch.dtype | None = None,
+             memory_format: torch.memory_format = torch.contiguous_format) -> Evaluation:
+    """Run ``model`` once over ``batches`` ((images, labels) pairs, one pass): scores,
+    predictions, loss, accuracy. ``flip_tta``: average each image's scores with its mirror
+    image's."""
+    scores, labels = _scores_and_labels(model, batches, flip_tta, amp_dtype, memory_format)
+    predictions = scores.argmax(1)
+    return Evaluation(scores, predictions, labels, F.cross_entropy(scores, labels).item(),
+                      accuracy(predictions, labels))
+
+
+@torch.no_grad()
+def _scores_and_labels(model, batches, flip_tta, amp_dtype, memory_format):
     was_training = model.training
     model.eval()
-    outputs = []
+    outputs, labels = [], []
     try:
-        for images, _ in batches:
+        for images, batch_labels in batches:
             device = next(model.parameters()).device
             images = images.to(device).contiguous(memory_format=memory_format)
             with torch.autocast(device.type, dtype=amp_dtype or torch.float32,
@@ -49,21 +66,10 @@ def predict(model: nn.Module, batches: Iterable, flip_tta: bool = False,
                 if flip_tta:
                     scores = (scores + model(images.flip(3)).float()) / 2
             outputs.append(scores.cpu())
+            labels.append(batch_labels.cpu())
     finally:
         model.train(was_training)
-    return torch.cat(outputs)
-
-
-def evaluate(model: nn.Module, batches: Iterable, flip_tta: bool = False,
-             amp_dtype: torch.dtype | None = None,
-             memory_format: torch.memory_format = torch.contiguous_format) -> Evaluation:
-    """Run ``model`` once over ``batches`` ((images, labels) pairs): scores, predictions, loss,
-    accuracy. ``flip_tta``: average each image's scores with its mirror image's."""
-    scores = predict(model, batches, flip_tta, amp_dtype, memory_format)
-    labels = torch.cat([labels.cpu() for _, labels in batches])
-    predictions = scores.argmax(1)
-    return Evaluation(scores, predictions, labels, F.cross_entropy(scores, labels).item(),
-                      accuracy(predictions, labels))
+    return torch.cat(outputs), torch.cat(labels)
 
 
 def accuracy(predictions: torch.Tensor, labels: torch.Tensor) -> float:

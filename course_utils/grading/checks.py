@@ -201,9 +201,10 @@ def _one_output(function, check: Check, index: int, answers: dict):
         count = len(check.outputs)
         if not (isinstance(answer, (tuple, list)) and len(answer) == count):
             names = ", ".join(check.outputs)
+            number = {2: "two", 3: "three"}.get(count, str(count))
             raise CheckFailed(
-                f"{check.function} must return the {count} results as a tuple (return {names}); "
-                f"it returned {_what(answer)}."
+                f"{check.function} must return the {number} {check.outputs_are} as a tuple "
+                f"(return {names}); it returned {_what(answer)}."
             )
         return answer[index]
 

@@ -71,8 +71,8 @@ class Check:
     """A graded function as its test cell checks it: ``grading.check_<function>(f, hidden=...)``.
 
     ``specs``: one spec, or one per output when the function returns several arrays (then
-    ``outputs`` names them, e.g. ``("dx", "dw", "db")``, and every case is judged for the first
-    output, then the second, ...). ``visible()`` and ``hidden()`` build the case lists (fixed
+    ``outputs`` names them, e.g. ``("dx", "dw", "db")``, ``outputs_are`` says what they are, e.g.
+    ``"gradients"``, and every case is judged for the first output, then the second, ...). ``visible()`` and ``hidden()`` build the case lists (fixed
     seeds: the same cases every time).
     """
 
@@ -82,6 +82,7 @@ class Check:
     visible: Callable[[], list[Case]]
     hidden: Callable[[], list[Case]]
     outputs: tuple[str, ...] = ()
+    outputs_are: str = "results"
 
 
 def describe(value) -> str:

@@ -451,5 +451,5 @@ CHECKS = (
     Check(ASSIGNMENT, "relu_backward", (RELU_BACKWARD,), _relu_visible, _relu_hidden),
     Check(ASSIGNMENT, "max_pool2d_backward", (MAX_POOL2D_BACKWARD,), _max_pool_visible, _max_pool_hidden),
     Check(ASSIGNMENT, "conv2d_backward", (CONV2D_BACKWARD_DX, CONV2D_BACKWARD_DW, CONV2D_BACKWARD_DB),
-          _conv_visible, _conv_hidden, outputs=OUTPUTS),
+          _conv_visible, _conv_hidden, outputs=OUTPUTS, outputs_are="gradients"),
 )
