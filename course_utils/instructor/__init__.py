@@ -1,0 +1,1 @@
+"""The instructor's tools: release, collection, autograding, grades for the learning platform."""
