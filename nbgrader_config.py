@@ -52,11 +52,29 @@ c.LimitOutput.max_traceback = 100
 c.OverwriteCells.add_missing_cells = True
 
 # --- collecting downloads from a learning platform (nbgrader zip_collect) ----------------------
-# Put the downloaded files or zip archives in downloaded/<assignment>/archive/. Each notebook's
-# file name starts with the student id and "_" (ada_a1_convolution.ipynb), or it sits in a folder
-# whose name does (ada_12345_submission/a1_convolution.ipynb). Adapt this pattern to your
-# platform's names; it is matched against the extracted file's absolute path.
-c.FileNameCollectorPlugin.named_regexp = (
-    r".*/(?P<student_id>[A-Za-z0-9.-]+)_(?:[^/]*/)?(?:[^/]*_)?(?P<file_id>a\d+_[a-z0-9_]+\.ipynb)$"
-)
-c.ZipCollectApp.strict = True  # skip files that are not one of the assignment's notebooks
+# Put the downloaded zip archives or files in downloaded/<assignment>/archive/ and run
+# `nbgrader zip_collect <assignment>`. The course's plugins read the names Canvas, Moodle and
+# Blackboard give (and <student>_<notebook>.ipynb, or a folder <student>_<number>_.../), keep each
+# student's latest version (attempt time, then resubmission number, then file time), write
+# Blackboard's attempt time (or, for Canvas's LATE files, the due date + 1 s) to timestamp.txt,
+# print a table of every file and exit 1 if a notebook cannot be placed
+# (course_utils/instructor/lms_collect.py; README, "Collect").
+c.ZipCollectApp.extractor_plugin = "course_utils.instructor.lms_collect.LmsExtractor"
+c.ZipCollectApp.collector_plugin = "course_utils.instructor.lms_collect.LmsCollector"
+# The roster (optional, git-ignored): a CSV with the columns Student,ID,SIS User ID,SIS Login ID,
+# Section -- Canvas's gradebook export as it is. With it, each student's nbgrader id is their
+# SIS Login ID, files are matched to students by platform id or name, the table lists who
+# submitted nothing, and the Canvas grade export has every enrolled student. Decide before the
+# first collection: the ids must not change during the course.
+if (ROOT / "roster.csv").exists():
+    c.CourseRoster.path = "roster.csv"
+# c.CourseRoster.student_id_column = "SIS Login ID"
+# Blackboard writes attempt times in the institution's time zone:
+c.LmsCollector.timezone = "UTC"  # e.g. "Europe/London"
+
+# --- grades for the learning platform (nbgrader export) ---------------------------------------
+# `nbgrader export` writes nbgrader's grades.csv; Canvas's import format, one column per
+# assignment (and per question with --CanvasGradesExporter.questions=True), blank for nothing
+# handed in, comes from
+#   nbgrader export --exporter=course_utils.instructor.canvas_grades.CanvasGradesExporter
+# c.CanvasGradesExporter.assignment_columns = {"a1_convolution": "A1 Convolution (4321)"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.reference.arguments import as_float_array
+from course_utils.reference.arguments import KEPT_DTYPES, _is_int, as_float_array
 
 
 def relu(x) -> np.ndarray:
@@ -17,18 +17,51 @@ def relu(x) -> np.ndarray:
     return np.where(x < 0, np.zeros((), x.dtype), x)
 
 
-def softmax(scores, axis: int = -1) -> np.ndarray:
+def softmax(scores, axis: int = -1, *, dim=None, dtype=None) -> np.ndarray:
     """Turn scores into probabilities along ``axis``: ``exp(s_i) / sum_j exp(s_j)``.
 
-    Computed as ``exp(s_i - max s)`` so large scores do not overflow; rows sum to 1.
-    Same as ``torch.softmax(scores, dim=axis)``.
+    Computed as ``exp(s_i - max s)`` so large scores do not overflow; every slice along ``axis``
+    sums to 1. Same as ``torch.softmax(scores, dim=axis, dtype=dtype)``:
+
+    * ``axis`` (or PyTorch's name, ``dim=``) may be negative, counting from the end; it must be
+      in ``[-ndim, ndim - 1]``, and a 0-d ``scores`` is treated as one value (``axis`` 0 or -1;
+      the result is 1.0, or NaN for an infinite or NaN score);
+    * empty ``scores`` give an empty result of the same shape;
+    * ``dtype`` (``np.float32`` or ``np.float64``) casts the scores before computing, so the
+      result has that dtype; by default float32/float64 are kept and integers become float64.
     """
-    scores = as_float_array(scores, "scores", "softmax")
-    if scores.ndim == 0:
-        raise ValueError("softmax: scores must have at least one dimension, got a scalar")
-    shifted = scores - np.max(scores, axis=axis, keepdims=True)
+    op = "softmax"
+    if dim is not None:
+        if axis != -1:
+            raise TypeError(f"{op}: got both axis={axis!r} and dim={dim!r}; they are the same "
+                            f"argument (dim is PyTorch's name), give one")
+        axis = dim
+    scores = as_float_array(scores, "scores", op)
+    if dtype is not None:
+        try:
+            wanted = np.dtype(dtype)
+        except TypeError:
+            wanted = None
+        if wanted not in KEPT_DTYPES:
+            raise TypeError(
+                f"{op}: dtype must be np.float32 or np.float64 (or None), got {dtype!r}"
+            )
+        scores = scores.astype(wanted)
+    if not _is_int(axis):
+        raise TypeError(f"{op}: axis must be an int, got {axis!r}")
+    rank = max(scores.ndim, 1)
+    if not -rank <= axis < rank:
+        raise np.exceptions.AxisError(
+            f"{op}: axis must be in [{-rank}, {rank - 1}] for scores of shape {scores.shape}, "
+            f"got {axis}"
+        )
+    if scores.size == 0:
+        return scores.copy()
+    values = scores.reshape(1) if scores.ndim == 0 else scores
+    with np.errstate(invalid="ignore"):  # inf - inf is NaN, silently, as in PyTorch
+        shifted = values - np.max(values, axis=axis, keepdims=True)
     exps = np.exp(shifted)
-    return exps / np.sum(exps, axis=axis, keepdims=True)
+    return (exps / np.sum(exps, axis=axis, keepdims=True)).reshape(scores.shape)
 
 
 def leaky_relu(x, negative_slope: float = 0.01) -> np.ndarray:

@@ -50,21 +50,38 @@ def _is_int(value) -> bool:
 
 
 def int_pair(value, name: str, op: str, minimum: int) -> tuple[int, int]:
-    """Normalise an int or a pair of ints to ``(height, width)``, each at least ``minimum``."""
+    """Normalise an int or a pair of ints to ``(height, width)``, each at least ``minimum``.
+
+    A one-element sequence ``(k,)`` means ``(k, k)``, as in PyTorch.
+    """
     if _is_int(value):
         pair = (int(value), int(value))
     elif (
         isinstance(value, (tuple, list, np.ndarray))
-        and len(value) == 2
+        and len(value) in (1, 2)
         and all(_is_int(item) for item in value)
     ):
-        pair = (int(value[0]), int(value[1]))
+        pair = (int(value[0]), int(value[-1]))
     else:
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     if min(pair) < minimum:
         need = "at least 1" if minimum == 1 else f"at least {minimum} (no negative padding)"
         raise ValueError(f"{op}: {name} must be {need}, got {value!r}")
     return pair
+
+
+def pool_stride(stride, kernel: tuple[int, int], op: str) -> tuple[int, int]:
+    """A pooling stride: ``None`` or an empty sequence means the kernel size (as in PyTorch)."""
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        return kernel
+    return int_pair(stride, "stride", op, minimum=1)
+
+
+def flag(value, name: str, op: str) -> bool:
+    """A switch such as ``ceil_mode``: ``True`` or ``False`` only, as PyTorch requires."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{op}: {name} must be True or False, got {value!r}")
 
 
 def conv_padding(

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_utils.reference.arguments import _is_int, as_float_array, int_pair
+from course_utils.reference.arguments import _is_int, as_float_array, flag, int_pair
 
 
-def output_size(n: int, kernel_size: int, padding=0, stride: int = 1, dilation: int = 1) -> int:
+def output_size(
+    n: int, kernel_size: int, padding=0, stride: int = 1, dilation: int = 1, ceil_mode: bool = False
+) -> int:
     """Length of a convolution's (or pooling's) output along one axis.
 
     ``floor((n + 2p - d(k - 1) - 1) / s) + 1``, which for ``d = 1`` is the familiar
     ``floor((n + 2p - k) / s) + 1``. The division rounds *down*, as in PyTorch: a window that
     would hang over the padded edge is dropped.
+
+    ``ceil_mode=True`` (pooling only, as ``nn.MaxPool2d(..., ceil_mode=True)``) rounds *up*
+    instead, so the last window may hang over the padded edge by up to ``s - 1`` pixels --
+    with PyTorch's rule that it must still *start* inside the input or the left padding
+    (``(out - 1) * s < n + p``; otherwise that last window is dropped).
 
     ``padding`` is an int, ``'valid'`` (0) or ``'same'`` (output length ``n``; stride 1 only).
 
@@ -22,6 +29,10 @@ def output_size(n: int, kernel_size: int, padding=0, stride: int = 1, dilation: 
     4
     >>> output_size(6, 3, stride=2)              # (6 - 3) / 2 = 1.5 rounds down to 1
     2
+    >>> output_size(6, 3, stride=2, ceil_mode=True)  # ... or up to 2
+    3
+    >>> output_size(5, 2, padding=1, stride=2, ceil_mode=True)  # ceil: 4, but the 4th would start in the padding
+    3
     """
     op = "output_size"
     for name, value, minimum in (("n", n, 1), ("kernel_size", kernel_size, 1),
@@ -30,6 +41,7 @@ def output_size(n: int, kernel_size: int, padding=0, stride: int = 1, dilation: 
             raise TypeError(f"{op}: {name} must be an int, got {value!r}")
         if value < minimum:
             raise ValueError(f"{op}: {name} must be at least {minimum}, got {value}")
+    ceil_mode = flag(ceil_mode, "ceil_mode", op)
     if isinstance(padding, str):
         if padding == "valid":
             padding = 0
@@ -43,13 +55,32 @@ def output_size(n: int, kernel_size: int, padding=0, stride: int = 1, dilation: 
         raise TypeError(f"{op}: padding must be an int, 'valid' or 'same', got {padding!r}")
     if padding < 0:
         raise ValueError(f"{op}: padding must be at least 0 (no negative padding), got {padding}")
-    span = dilation * (kernel_size - 1) + 1
-    if span > n + 2 * padding:
+    length = pool_output_length(n, kernel_size, stride, padding, dilation, ceil_mode)
+    if length < 1:
+        span = dilation * (kernel_size - 1) + 1
+        overhang = f" plus the stride - 1 = {stride - 1} that ceil_mode lets a window hang over" \
+            if ceil_mode else ""
         raise ValueError(
             f"{op}: the kernel covers {span} pixels (kernel_size {kernel_size}, dilation "
             f"{dilation}) but the padded input is only {n + 2 * padding} (n {n}, padding {padding})"
+            f"{overhang}"
         )
-    return (n + 2 * padding - span) // stride + 1
+    return length
+
+
+def pool_output_length(
+    n: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool
+) -> int:
+    """PyTorch's ``pooling_output_shape`` for checked ints; below 1 means "too small".
+
+    ``floor`` or ``ceil`` of ``(n + 2p - d(k - 1) - 1) / s``, plus 1; in ceil mode a last
+    window that would start in the right padding (``(out - 1) * s >= n + p``) is dropped.
+    """
+    span = dilation * (kernel - 1) + 1
+    length = (n + 2 * padding - span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and length >= 1 and (length - 1) * stride >= n + padding:
+        length -= 1
+    return length
 
 
 def pad(x, padding, value: float = 0.0) -> np.ndarray:
