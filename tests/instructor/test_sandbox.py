@@ -403,7 +403,7 @@ def test_a_user_other_than_root_can_sandbox_and_nproc_limits_it(unprivileged_use
             shutil.copy(package / module, folder / "course_utils" / module)
         (folder / "out").mkdir()
         (folder / "try_it.py").write_text(textwrap.dedent(f"""
-            import json, os, sys
+            import json, os, subprocess, sys
             sys.path.insert(0, {str(folder)!r})
             from course_utils.instructor import sandbox
             works, message = sandbox.sandbox_available()
@@ -412,8 +412,16 @@ def test_a_user_other_than_root_can_sandbox_and_nproc_limits_it(unprivileged_use
             hello = sandbox.run(["python3", "-c", "import os; open({str(folder / 'out' / 'hello')!r}, 'w')"
                                  ".write(str(os.getuid()))"], box, timeout=30)
             bomb = sandbox.run(["python3", "-c", "# {MARKER}\\nimport os\\nwhile True: os.fork()"], box, timeout=30)
+            # RLIMIT_NPROC counts per user namespace: 20 processes of this user outside the
+            # sandbox do not count against its limit of 16, so 10 forks inside still succeed
+            outside = [subprocess.Popen(["sleep", "60"]) for _ in range(20)]
+            ten = "import os, sys\\nfor _ in range(10):\\n    os.fork() or sys.exit()"
+            beside = sandbox.run(["python3", "-c", ten], box, timeout=30)
+            for process in outside:
+                process.kill()
+                process.wait()
             print(json.dumps({{"uid": os.getuid(), "works": works, "message": message,
-                              "hello": hello.returncode, "bomb": bomb.limit, "notes": bomb.notes}}))
+                              "hello": hello.returncode, "bomb": bomb.limit, "beside": beside.returncode}}))
         """))
         os.chown(folder / "out", unprivileged_user.pw_uid, unprivileged_user.pw_gid)
         for path in [folder, *folder.rglob("*")]:
@@ -426,6 +434,6 @@ def test_a_user_other_than_root_can_sandbox_and_nproc_limits_it(unprivileged_use
         assert seen["uid"] == unprivileged_user.pw_uid and seen["works"], seen
         assert "RLIMIT_NPROC in the sandbox's user namespace" in seen["message"]
         assert seen["hello"] == 0 and (folder / "out" / "hello").read_text() == str(unprivileged_user.pw_uid)
-        assert seen["bomb"] == "processes", seen
+        assert seen["bomb"] == "processes" and seen["beside"] == 0, seen
     finally:
         shutil.rmtree(folder)
