@@ -262,9 +262,9 @@ def process_limit_note(limits: Limits, cgroup: PidsCgroup | None) -> str:
         return f"process limit of {limits.processes}: pids cgroup {cgroup.path}"
     if os.geteuid() != 0:
         return f"process limit of {limits.processes}: RLIMIT_NPROC in the sandbox's user namespace"
-    return (f"process count NOT limited: running as root, which RLIMIT_NPROC exempts, and no "
-            f"writable pids cgroup was found (mount the cgroup pids controller, or grade as a "
-            f"user other than root)")
+    return ("process count NOT limited: running as root, which RLIMIT_NPROC exempts, and no "
+            "writable pids cgroup was found (mount the cgroup pids controller, or grade as a "
+            "user other than root)")
 
 
 # --- availability ------------------------------------------------------------------------------

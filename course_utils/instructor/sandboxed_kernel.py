@@ -64,12 +64,13 @@ KERNEL_LIMITS = Limits(cpu_seconds=1800, memory_bytes=8 * GiB)
 class SandboxedKernelManager(AsyncKernelManager):
     """jupyter_client's kernel manager, with the kernel started in a bubblewrap sandbox."""
 
-    read_only_paths = List(Unicode(), help="Extra host paths the kernel may read, each bound at "
-                           "its own path (say the course_utils package folder, not its parent).").tag(config=True)
-    read_write_paths = List(Unicode(), help="Extra host paths the kernel may write.").tag(config=True)
-    sandbox_env = Dict(Unicode(), help="Environment variables for the kernel, on top of the "
-                       "sandbox's allow-list (PATH, HOME, LANG, thread counts).").tag(config=True)
-    limits = Dict(help="Limits fields that differ from KERNEL_LIMITS, e.g. {'memory_bytes': 2**32}.").tag(config=True)
+    read_only_paths = List(Unicode(), config=True, help="Extra host paths the kernel may read, "
+                           "each bound at its own path (the course_utils folder, not its parent).")
+    read_write_paths = List(Unicode(), config=True, help="Extra host paths the kernel may write.")
+    sandbox_env = Dict(Unicode(), config=True, help="Environment variables for the kernel, on top "
+                       "of the sandbox's allow-list (PATH, HOME, LANG, thread counts).")
+    limits = Dict(config=True, help="Limits fields that differ from KERNEL_LIMITS, e.g. "
+                  "{'memory_bytes': 2**32}.")
 
     _ipc_folder: str | None = None
     _cgroup: PidsCgroup | None = None
