@@ -42,6 +42,9 @@ PROCESS_EVENTS = frozenset({
     "subprocess.Popen", "pty.spawn",
 })
 
+#: The process events that copy this process, guard included (see ``install(allow_processes=True)``).
+FORK_EVENTS = frozenset({"os.fork", "os.forkpty"})
+
 #: Audit events that would hand over the hook function itself.
 INTROSPECTION_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents"})
 
@@ -51,24 +54,31 @@ class DelegationError(ImportError):
     which falls back when an optional import fails does so)."""
 
 
-def install(banned=BANNED) -> None:
+def install(banned=BANNED, allow_processes: bool = False) -> None:
     """Install the guard for the rest of this process's life. Raises :class:`DelegationError`
-    if a banned module is already imported, since then nothing can keep it from being used."""
+    if a banned module is already imported, since then nothing can keep it from being used.
+
+    ``allow_processes``: let this process (and its children) ``fork``. The course's checking
+    process forks one child per graded function from a parent that imported numpy once; a
+    forked child keeps the guard, and the sandbox's process limit bounds how many there are.
+    Starting a *new* program (``exec``, ``subprocess``, ``system``) stays refused.
+    """
     banned = frozenset(banned)
     loaded = sorted(name for name in list(sys.modules) if name.partition(".")[0] in banned)
     if loaded:
         raise DelegationError(f"install: {loaded} already imported; install the guard before "
                               f"anything imports them")
-    sys.addaudithook(_make_hook(banned))
+    events = PROCESS_EVENTS - FORK_EVENTS if allow_processes else PROCESS_EVENTS
+    sys.addaudithook(_make_hook(banned, events))
 
 
-def _make_hook(banned: frozenset):
+def _make_hook(banned: frozenset, process_events: frozenset = PROCESS_EVENTS):
     """The hook. Everything it uses is bound now, as default arguments (whose tuple cannot be
     replaced without an audit event): not globals of this module, which code could rebind, nor
     methods of its arguments, which a ``str`` subclass could override."""
 
     def refuse(event, args, banned=banned, error=DelegationError, partition=str.partition,
-               split=str.split, decode=bytes.decode, process_events=PROCESS_EVENTS,
+               split=str.split, decode=bytes.decode, process_events=process_events,
                introspection_events=INTROSPECTION_EVENTS):
         if event == "import":
             name = args[0]

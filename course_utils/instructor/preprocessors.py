@@ -26,6 +26,7 @@ install it.
 
 from __future__ import annotations
 
+import functools
 import os
 
 from nbclient.exceptions import DeadKernelError
@@ -34,7 +35,8 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute as NbgraderExecute
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as NbgraderOverwriteCells
-from traitlets import Bool, Float
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Bool, Float, default
 from traitlets.config import Configurable
 
 from course_utils.instructor.trusted_checks import FUNCTION_SECONDS, check_notebook
@@ -110,17 +112,48 @@ class OverwriteCells(NbgraderOverwriteCells):
 
 # --- SandboxedExecute -------------------------------------------------------------------------
 
+@functools.cache
+def course_kernel_manager() -> type:
+    """The sandboxed kernel manager with the course package readable: the kernel's test cells
+    import ``course_utils.grading`` (its folder is bound, not the course around it), and know
+    they run in an autograde (``NBGRADER_EXECUTION``)."""
+    import course_utils
+    from course_utils.instructor.sandboxed_kernel import SandboxedKernelManager
+
+    package = os.path.dirname(os.path.abspath(course_utils.__file__))
+
+    class CourseKernelManager(SandboxedKernelManager):
+        @default("read_only_paths")
+        def _course_package(self):
+            return [package]
+
+        @default("sandbox_env")
+        def _execution(self):
+            # PYTHONPATH: the bound copy of the package, also where it is not installed (a
+            # course that puts it on PYTHONPATH); inside, that folder holds only the package.
+            return {"NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", "autograde"),
+                    "PYTHONPATH": os.path.dirname(package)}
+
+    return CourseKernelManager
+
+
 class Execute(NbgraderExecute):
     """nbgrader's ``Execute`` (same name: its configuration applies) with the kernel in the
     sandbox, and a dead kernel costing only the cells from where it died."""
 
-    def __init__(self, *args, **kwargs):
-        sandbox = CourseSandbox(parent=kwargs.get("parent"), config=kwargs.get("config"))
-        if sandbox.is_enabled():
-            sandbox.require()
-            from course_utils.instructor.sandboxed_kernel import SandboxedKernelManager
+    @classmethod
+    def kernel_manager(cls, config=None, parent=None) -> type:
+        """The kernel manager this preprocessor runs kernels with: sandboxed unless the sandbox
+        is switched off (then jupyter_client's)."""
+        sandbox = CourseSandbox(config=config, parent=parent)
+        if not sandbox.is_enabled():
+            return AsyncKernelManager
+        sandbox.require()
+        return course_kernel_manager()
 
-            kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class",
+                          self.kernel_manager(config=kwargs.get("config"), parent=kwargs.get("parent")))
         super().__init__(*args, **kwargs)
         self._died_in = None
 
@@ -143,9 +176,6 @@ class Execute(NbgraderExecute):
                 "crashes it, or ran out of memory or processes"))
             self.log.warning("The kernel died in cell %d; the cells after it are not run", index + 1)
             return cell, self.resources
-
-    def setup_kernel(self, **kwargs):
-        return super().setup_kernel(**kwargs)
 
 
 SandboxedExecute = Execute

@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,8 +42,9 @@ from course_utils.grading.specs import Case, Check
 FUNCTION_SECONDS = 15.0
 #: The most a runner may write back per function (answers and inputs after the call).
 MAX_RESULT_BYTES = 64 * 2**20
-RUNNER = Path(__file__).with_name("check_runner.py")
-WIRE = Path(__file__).parents[1] / "grading" / "wire.py"
+RUNNER = Path(wire.__file__).parents[1] / "instructor" / "check_runner.py"
+GUARD = RUNNER.with_name("import_guard.py")
+WIRE = Path(wire.__file__)
 
 
 @dataclass(frozen=True)
@@ -174,25 +174,52 @@ def check_notebook(notebook, *, sandboxed: bool = True, seconds: float = FUNCTIO
 
 
 def run_runner(folder: Path, start: int, sandboxed: bool, timeout: float) -> str:
-    """Run the checking process on ``folder`` from function ``start`` on; how it ended, in words."""
+    """Run the checking process on ``folder`` from function ``start`` on; how it ended, in words.
+
+    The runner, :mod:`~course_utils.grading.wire` and the import guard are copied into the job
+    folder and run from there, as top-level modules: nothing of the course package is on the
+    checking process's path.
+    """
     from course_utils.instructor import numpy_checker, sandbox
 
-    runner_dir = folder / ".runner"
-    runner_dir.mkdir(exist_ok=True)
-    for source in (RUNNER, WIRE):
-        shutil.copy(source, runner_dir / source.name)
-    shutil.copy(Path(numpy_checker.__file__).with_name("import_guard.py"), runner_dir / "import_guard.py")
-    script = str(runner_dir / RUNNER.name)
-    command = numpy_checker.numpy_checker_command(script, str(folder), str(start), guard_imports=False,
-                                                  extra_path=str(runner_dir))
+    code = folder / ".runner"
+    code.mkdir(exist_ok=True)
+    for source in (RUNNER, WIRE, GUARD):
+        shutil.copy(source, code / source.name)
     env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    library = numpy_checker.LIBRARY if sandboxed else _numpy_parent()
+    bootstrap = (f"import sys; sys.path[:0] = [{str(code)!r}, {library!r}]; "
+                 "sys.argv = sys.argv[1:]; import runpy; runpy.run_path(sys.argv[0], run_name='__main__')")
+    command = [numpy_checker.base_python(), "-I", "-S", "-c", bootstrap, str(code / RUNNER.name),
+               str(folder), str(start)]
     if sandboxed:
-        box = numpy_checker.numpy_checker_sandbox(str(folder), env=env, limits=CHECK_LIMITS)
+        box = numpy_checker.numpy_checker_sandbox(str(folder), env=env, limits=check_limits())
         result = sandbox.run(command, box, timeout=timeout)
-        return result.reason if not result.ok else "ok"
-    completed = subprocess.run(command, cwd=folder, env={**env, "PATH": os.defpath, "HOME": str(folder)},
-                               capture_output=True, timeout=timeout)
+        return "ok" if result.returncode == 0 else (result.reason or f"exit {result.returncode}")
+    try:
+        completed = subprocess.run(command, cwd=folder, env={**env, "PATH": os.defpath, "HOME": str(folder)},
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"still running after {timeout:g} s"
     return "ok" if completed.returncode == 0 else f"exit {completed.returncode}"
+
+
+def check_limits():
+    """The checking process's limits: per process CPU (each function's child has its own),
+    memory, file size, processes, scratch space."""
+    from course_utils.instructor.sandbox import GiB, MiB, Limits
+
+    return Limits(cpu_seconds=int(2 * FUNCTION_SECONDS) + 10, memory_bytes=2 * GiB, file_bytes=256 * MiB,
+                  processes=64, scratch_bytes=256 * MiB)
+
+
+def _numpy_parent() -> str:
+    """The folder that holds numpy (for the unsandboxed checking process: the guard then keeps
+    the other packages in that folder out)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("numpy")
+    return os.path.dirname(os.path.realpath(next(iter(spec.submodule_search_locations))))
 
 
 def judge_function(folder: Path, k: int, function: GradedFunction, restarts) -> FunctionResult:
@@ -212,14 +239,17 @@ def judge_function(folder: Path, k: int, function: GradedFunction, restarts) -> 
         notes.append(reason)
         judged = [[(case, failed(case, reason)) for case in cases] for _ in check.specs]
         return FunctionResult(function, score(check, judged, reason), notes)
-    answers = {entry.get("case"): entry for entry in payload.get("answers", [])}
+    answers = payload.get("answers", [])
+    answers = answers if isinstance(answers, list) else []
     for error in payload.get("cell_errors", [])[:3]:
         notes.append(f"cell {error['cell']}: {error['error']['type']}: {error['error']['message'][:160]}")
     judged = []
     for index, spec in enumerate(check.specs):
         pairs = []
-        for case in cases:
-            entry = answers.get(case.name)
+        for position, case in enumerate(cases):  # in order: names repeat (visible and hidden)
+            entry = answers[position] if position < len(answers) else None
+            if not isinstance(entry, dict) or entry.get("case") != case.name:
+                entry = None
             pairs.append((case, _judge_entry(check, index, spec, case, entry, arrays)))
         judged.append(pairs)
     return FunctionResult(function, score(check, judged), notes)
@@ -262,16 +292,3 @@ def stopped_reason(function: str, stopped: str, where: str) -> str:
         return (f"{function} was stopped: {detail}{place}. A right answer takes well under a "
                 "second: look for a loop that never ends.")
     return f"{function} could not be checked: {detail or stopped}{place}."
-
-
-CHECK_LIMITS = None  # set below, once the sandbox module is importable
-
-
-def _limits():
-    from course_utils.instructor.sandbox import Limits
-
-    return Limits()
-
-
-if "pytest" not in sys.modules:  # resolved lazily by run_runner in tests
-    pass
