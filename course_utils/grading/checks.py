@@ -35,7 +35,7 @@ import numpy as np
 
 from course_utils.grading import delegation, judge
 from course_utils.grading.cases import CHECKS
-from course_utils.grading.compare import Judgment, judge_answer
+from course_utils.grading.compare import Judgment, judge_answer, wrap_lines
 from course_utils.grading.scoring import score
 from course_utils.grading.specs import Case, Check, FunctionSpec, check_label, describe
 
@@ -233,13 +233,13 @@ def run_named_check(function, name: str, hidden: bool) -> None:
     answers, raised, warned = call_all(function, name, cases)
     judged = []
     for index, spec in enumerate(check.specs):
-        outputs = [(_named(case, check, index), _output(got, check, index), args, kwargs)
+        outputs = [(_named(case, check, index), _output(got, check, index, case), args, kwargs)
                    for case, got, args, kwargs in answers]
         judged.append([Judgment(**entry) for entry in judge.decide(spec, outputs)])
     not_reached = f"not checked: {name} raised {type(raised).__name__} on an earlier case" if raised else None
     verdict = score(check, [list(zip([case for case, *_ in answers], judgments)) for judgments in judged],
                     not_reached)
-    summary = f"{verdict.summary()}." if not verdict.passed else ""
+    summary = wrap_lines([f"{verdict.summary()}."]) if not verdict.passed else ""
     report_or_raise(name, judged, raised, warned, check_label(hidden), summary)
 
 
@@ -248,17 +248,17 @@ def _named(case: Case, check: Check, index: int) -> Case:
     return Case(f"{case.name} [{check.outputs[index]}]", case.args, case.kwargs, case.group) if check.outputs else case
 
 
-def _output(answer, check: Check, index: int):
+def _output(answer, check: Check, index: int, case: Case):
     """The ``index``-th result of a function returning several (the whole answer otherwise)."""
     if not check.outputs:
         return answer
     count = len(check.outputs)
     if not (isinstance(answer, (tuple, list)) and len(answer) == count):
         number = {2: "two", 3: "three"}.get(count, str(count))
-        raise CheckFailed(
+        raise CheckFailed(wrap_lines([
             f"{check.function} must return the {number} {check.outputs_are} as a tuple "
-            f"(return {', '.join(check.outputs)}); it returned {_what(answer)}."
-        )
+            f"(return {', '.join(check.outputs)}); in the check '{case.name}' it returned {_what(answer)}."
+        ]))
     return answer[index]
 
 

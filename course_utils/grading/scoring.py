@@ -6,9 +6,9 @@ A function's points are split evenly over its check's groups (:class:`~course_ut
   case in it gave the right values;
 * the *property* groups pass when every answer with the right values also had the right dtype
   (:data:`~course_utils.grading.specs.DTYPE`), and when no call changed its inputs
-  (:data:`~course_utils.grading.specs.INPUT_UNCHANGED`); each needs at least one answer with the
-  right values, so an empty or constant answer earns nothing for its dtype or for leaving its
-  inputs alone.
+  (:data:`~course_utils.grading.specs.INPUT_UNCHANGED`) -- and only once at least one case group
+  passed: an answer that is right only by accident (zeros, where a case's answer is zeros)
+  earns nothing for its dtype or for leaving its inputs alone.
 
 A function returning several arrays (``conv2d_backward``: dx, dw, db) is scored per output, and
 its share is the mean of the outputs' shares: a wrong ``db`` costs a third of the points, not all.
@@ -73,7 +73,17 @@ def score(check: Check, judged: list[list[tuple[Case, Judgment]]], not_reached: 
     first_failure = None
     for index, pairs in enumerate(judged):
         name = check.outputs[index] if check.outputs else ""
-        outputs.append((name, tuple(_group(check, group, pairs, not_reached) for group in check.groups)))
+        kinds = [_group(check, group, pairs, not_reached) for group in check.groups if group not in PROPERTY_GROUPS]
+        earned = any(group.passed for group in kinds)
+        groups = {group.name: group for group in kinds}
+        for group in check.groups:
+            if group in PROPERTY_GROUPS:
+                result = _group(check, group, pairs, not_reached)
+                if not earned and result.passed:
+                    result = GroupResult(group, False, result.checks,
+                                         "counts only once a group of cases passes: no group's values were all right")
+                groups[group] = result
+        outputs.append((name, tuple(groups[group] for group in check.groups)))
         if first_failure is None:
             first_failure = next((j.message for _, j in pairs if j.message), None)
     shares = [sum(group.passed for group in groups) / len(groups) for _, groups in outputs if groups]
