@@ -51,6 +51,36 @@ c.LimitOutput.max_traceback = 100
 # back too: removing a test cell neither skips its tests nor forfeits its points.
 c.OverwriteCells.add_missing_cells = True
 
+# --- autograde: student code sandboxed, every score decided outside it --------------------------
+# nbgrader's pipeline with three of the course's preprocessors (course_utils/instructor/
+# preprocessors.py; README, "Grades you can publish"):
+#   OverwriteCells  restores edited test cells; warns only about real edits
+#   Execute         runs the kernel in the bubblewrap sandbox (no course files, no network, limits)
+#   TrustedGrading  runs each graded function again in a sandboxed checking process that holds
+#                   only the code above its test cell, judges the answers here, and sets every
+#                   test cell's score and message from that verdict
+# Without bubblewrap, autograde stops and says how to install it; `COURSE_SANDBOX=off` (or
+# `--no-sandbox` for `make grade`) grades without it, with partial tampering protection.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput,
+    OverwriteKernelspec, SaveAutoGrades,
+)
+
+COURSE = "course_utils.instructor.preprocessors"
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIds, OverwriteKernelspec, f"{COURSE}.OverwriteCells", CheckCellMetadata,
+]
+c.Autograde.autograde_preprocessors = [
+    f"{COURSE}.Execute", IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    f"{COURSE}.TrustedGrading", SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+]
+# Each function's points are split over named groups of checks (the assignment's text shows the
+# split) and the trusted verdict gives the share of groups passed. False: all or nothing.
+c.TrustedGrading.partial_credit = True
+# Seconds one graded function may take in the checking process (its cells and all its cases).
+c.TrustedGrading.function_seconds = 15
+
 # --- collecting downloads from a learning platform (nbgrader zip_collect) ----------------------
 # Put the downloaded zip archives or files in downloaded/<assignment>/archive/ and run
 # `nbgrader zip_collect <assignment>`. The course's plugins read the names Canvas, Moodle and

@@ -24,7 +24,9 @@ alone must not cost a right answer its points.
 
 from __future__ import annotations
 
-import functools
+import os
+import signal
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import Sequence
@@ -33,12 +35,30 @@ import numpy as np
 
 from course_utils.grading import delegation, judge
 from course_utils.grading.cases import CHECKS
-from course_utils.grading.compare import judge_answer
+from course_utils.grading.compare import Judgment, judge_answer, wrap_lines
+from course_utils.grading.scoring import score
 from course_utils.grading.specs import Case, Check, FunctionSpec, check_label, describe
 
 
 class CheckFailed(AssertionError):
-    """A student's function gave a wrong answer; the message says where and probably why."""
+    """A student's function gave a wrong answer; the message says where and probably why.
+
+    Shown as its message alone (IPython's ``_render_traceback_``): no traceback through the
+    grading code above it, so what is wrong and the hint are the first lines a student reads.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return render_failure(self)
+
+
+class CheckTimeout(CheckFailed):
+    """The student's function ran past the check's time budget and was stopped."""
+
+
+def render_failure(error: BaseException) -> list[str]:
+    """``["CheckFailed: <first line>", <the other lines>...]``: what a failed check shows."""
+    lines = str(error).split("\n")
+    return [f"\x1b[0;31m{type(error).__name__}\x1b[0m: {lines[0]}", *lines[1:]]
 
 
 @dataclass
@@ -56,8 +76,14 @@ class Report:
         return f"{self.function}: all {len(self.passed)} {self.label} passed ({names})"
 
 
+#: Seconds one check (all its cases) may take in the kernel before it is stopped; a right loop
+#: solution needs well under one. nbgrader's cell timeout (20 s) covers a visible and a hidden
+#: check in one test cell. ``COURSE_CHECK_SECONDS`` overrides it.
+CHECK_SECONDS = float(os.environ.get("COURSE_CHECK_SECONDS", "8"))
+
+
 def run_check(function, spec: FunctionSpec, cases: Sequence[Case], label: str = "checks") -> Report:
-    """Run ``function`` on every case; raise :class:`CheckFailed` at the first wrong answer.
+    """Run ``function`` on every case; raise :class:`CheckFailed` with the first wrong answer.
 
     The answers are judged by a separate clean process (:mod:`course_utils.grading.judge`).
     An exception from the student's code is raised unchanged once the cases before it are
@@ -67,27 +93,53 @@ def run_check(function, spec: FunctionSpec, cases: Sequence[Case], label: str = 
     if not callable(function):
         raise CheckFailed(f"{spec.name}: expected your function, got {describe(function)}")
     delegation.check_source(function, spec.name)
-    answers, raised, warned = [], None, []
-    for case in cases:
-        try:
-            got, (args, kwargs) = call_guarded(function, spec, case, warned)
-        except Exception as error:  # judge the cases before it first: they come first
-            raised = error
-            break
-        answers.append((case, got, args, kwargs))
-    verdict = judge.decide(spec, answers)
-    note = warnings_note(spec.name, warned)
-    if verdict["failure"] is not None:
-        raise CheckFailed(verdict["failure"] + (f"\n\n{note}" if note else "")) from raised
+    answers, raised, warned = call_all(function, spec.name, cases)
+    judgments = [Judgment(**entry) for entry in judge.decide(spec, answers)]
+    return report_or_raise(spec.name, [judgments], raised, warned, label)
+
+
+def call_all(function, name: str, cases: Sequence[Case]):
+    """Call ``function`` on every case until one raises, within :data:`CHECK_SECONDS`.
+
+    Returns ``(answers, exception or None, warnings)``; ``answers`` holds
+    ``(case, result, args after, kwargs after)`` for the cases before any exception.
+    """
+    __tracebackhide__ = True
+    answers, warned = [], []
+    with TimeBudget(name, CHECK_SECONDS) as budget:
+        for case in cases:
+            budget.case = case.name
+            try:
+                got, (args, kwargs) = call_guarded(function, name, case, warned)
+            except CheckTimeout:
+                raise
+            except Exception as error:  # judge the cases before it first: they come first
+                return answers, error, warned
+            answers.append((case, got, args, kwargs))
+    return answers, None, warned
+
+
+def report_or_raise(name: str, judged: list[list[Judgment]], raised: Exception | None, warned,
+                    label: str, summary: str = "") -> Report:
+    """Print the passing line(s) and return the report, or raise: :class:`CheckFailed` with the
+    first wrong answer's message (and ``summary``, the groups that pass), else the student's own
+    exception."""
+    __tracebackhide__ = True
+    note = warnings_note(name, warned)
+    first = next((j.message for judgments in judged for j in judgments if j.message), None)
+    if first is not None:
+        extra = "".join(f"\n{text}" for text in (summary, note) if text)
+        raise CheckFailed(first + extra) from raised
     if raised is not None:
         if note:
             raised.add_note(f"[grading] {note}")
         raise raised
-    report = Report(spec.name, list(verdict["passed"]), label)
-    print(f"\N{CHECK MARK} {report}")
+    reports = [Report(name, [j.case for j in judgments], label) for judgments in judged]
+    for report in reports:
+        print(f"\N{CHECK MARK} {report}")
     if note:
         print(note)
-    return report
+    return reports[0]
 
 
 def warnings_note(function_name: str, warned: list[tuple[str, warnings.WarningMessage]], shown: int = 3) -> str:
@@ -107,7 +159,7 @@ def warnings_note(function_name: str, warned: list[tuple[str, warnings.WarningMe
     return "\n".join(lines)
 
 
-def call_guarded(function, spec: FunctionSpec, case: Case, warned: list | None = None):
+def call_guarded(function, name: str, case: Case, warned: list | None = None):
     """Call ``function`` on copies of the case's arguments, with delegation tripwires set.
 
     Returns ``(result, argument copies after the call)``. An exception from the student's code
@@ -121,14 +173,14 @@ def call_guarded(function, spec: FunctionSpec, case: Case, warned: list | None =
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")  # also a warning this kernel has shown before
-            with delegation.tripwires(spec.name):
+            with delegation.tripwires(name):
                 result = function(*args, **kwargs)
-    except delegation.DelegationError:
+    except (delegation.DelegationError, CheckFailed):
         raise
     except Exception as error:
-        error.add_note(f"[grading] while checking {spec.name}, case '{case.name}':")
-        error.add_note(f"[grading]   {case.call_text(spec.name)}")
-        hint = _hint_for_exception(error, spec.name)
+        error.add_note(f"[grading] while checking {name}, case '{case.name}':")
+        error.add_note(f"[grading]   {case.call_text(name)}")
+        hint = _hint_for_exception(error, name)
         if hint:
             error.add_note(f"[grading] {hint}")
         raise
@@ -142,7 +194,7 @@ def failure(function, spec: FunctionSpec, case: Case) -> str | None:
     """The failure message for ``function`` on ``case``, or ``None`` if its answer is right
     (judged in this process: for tests of the grading code, not for students' notebooks)."""
     __tracebackhide__ = True
-    got, (args, kwargs) = call_guarded(function, spec, case)
+    got, (args, kwargs) = call_guarded(function, spec.name, case)
     return judge_answer(spec, case, got, args, kwargs)
 
 
@@ -170,53 +222,74 @@ def _copy(value):
 
 def run_named_check(function, name: str, hidden: bool) -> None:
     """Run the check of the graded function ``name`` (see :data:`~course_utils.grading.cases.CHECKS`)
-    on ``function``: its visible cases, or its hidden ones."""
+    on ``function``: its visible cases, or its hidden ones, every one judged; a failure says
+    which groups of checks pass (:mod:`course_utils.grading.scoring`)."""
     __tracebackhide__ = True
     check = CHECKS[name]
     cases = check.hidden() if hidden else check.visible()
-    label = check_label(hidden)
+    if not callable(function):
+        raise CheckFailed(f"{name}: expected your function, got {describe(function)}")
+    delegation.check_source(function, name)
+    answers, raised, warned = call_all(function, name, cases)
+    judged = []
+    for index, spec in enumerate(check.specs):
+        outputs = [(_named(case, check, index), _output(got, check, index, case), args, kwargs)
+                   for case, got, args, kwargs in answers]
+        judged.append([Judgment(**entry) for entry in judge.decide(spec, outputs)])
+    not_reached = f"not checked: {name} raised {type(raised).__name__} on an earlier case" if raised else None
+    verdict = score(check, [list(zip([case for case, *_ in answers], judgments)) for judgments in judged],
+                    not_reached)
+    summary = wrap_lines([f"{verdict.summary()}."]) if not verdict.passed else ""
+    report_or_raise(name, judged, raised, warned, check_label(hidden), summary)
+
+
+def _named(case: Case, check: Check, index: int) -> Case:
+    """The case as one output's check names it: ``stride 2 [dw]``."""
+    return Case(f"{case.name} [{check.outputs[index]}]", case.args, case.kwargs, case.group) if check.outputs else case
+
+
+def _output(answer, check: Check, index: int, case: Case):
+    """The ``index``-th result of a function returning several (the whole answer otherwise)."""
     if not check.outputs:
-        run_check(function, check.specs[0], cases, label)
-        return
-    if not callable(function):  # run_check's message for "not a function"
-        run_check(function, check.specs[0], [])
-    answers: dict = {}
-    for index, (output, spec) in enumerate(zip(check.outputs, check.specs)):
-        run_check(_one_output(function, check, index, answers), spec, _for_output(cases, output), label)
+        return answer
+    count = len(check.outputs)
+    if not (isinstance(answer, (tuple, list)) and len(answer) == count):
+        number = {2: "two", 3: "three"}.get(count, str(count))
+        raise CheckFailed(wrap_lines([
+            f"{check.function} must return the {number} {check.outputs_are} as a tuple "
+            f"(return {', '.join(check.outputs)}); in the check '{case.name}' it returned {_what(answer)}."
+        ]))
+    return answer[index]
 
 
-def _one_output(function, check: Check, index: int, answers: dict):
-    """``function``'s ``index``-th result (dx, dw or db of ``conv2d_backward``); the function runs
-    once per input: ``answers`` maps an input (its bytes) to the function's whole answer, shared
-    by the outputs' checks. ``__wrapped__`` (``functools.wraps``) makes the delegation guard read the
-    student's function, not this adapter.
-    """
-    @functools.wraps(function)
-    def output(*args, **kwargs):
-        __tracebackhide__ = True
-        key = _input_key(args, kwargs)
-        if key not in answers:
-            answers[key] = function(*args, **kwargs)
-        answer = answers[key]
-        count = len(check.outputs)
-        if not (isinstance(answer, (tuple, list)) and len(answer) == count):
-            names = ", ".join(check.outputs)
-            number = {2: "two", 3: "three"}.get(count, str(count))
-            raise CheckFailed(
-                f"{check.function} must return the {number} {check.outputs_are} as a tuple "
-                f"(return {names}); it returned {_what(answer)}."
-            )
-        return answer[index]
+class TimeBudget:
+    """``with TimeBudget(name, seconds):`` stops the block with :class:`CheckTimeout` after
+    ``seconds`` (SIGALRM; only in the main thread, where a kernel runs cells). ``.case``: the
+    case running, named in the message."""
 
-    return output
+    def __init__(self, name: str, seconds: float):
+        self.name, self.seconds, self.case = name, seconds, "?"
+        self.armed = False
 
+    def _stop(self, signum, frame):
+        raise CheckTimeout(
+            f"{self.name}: stopped after {self.seconds:g} s in the check '{self.case}'. A right "
+            "answer takes well under a second: look for a loop that never ends (a while loop "
+            "whose condition never changes, an index that is never increased)."
+        )
 
-def _input_key(args, kwargs):
-    def part(value):
-        if isinstance(value, np.ndarray):
-            return (value.dtype.str, value.shape, value.tobytes())
-        return repr(value)
-    return tuple(part(value) for value in args) + tuple((key, part(value)) for key, value in sorted(kwargs.items()))
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+            self.previous = signal.signal(signal.SIGALRM, self._stop)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.armed = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
 
 
 def _what(answer) -> str:
@@ -225,10 +298,6 @@ def _what(answer) -> str:
     if isinstance(answer, (tuple, list)):
         return f"a {type(answer).__name__} of {len(answer)} values"
     return f"{type(answer).__name__} {answer!r}"[:100]
-
-
-def _for_output(cases: list[Case], output: str) -> list[Case]:
-    return [Case(f"{case.name} [{output}]", case.args, case.kwargs) for case in cases]
 
 
 def check_output_size(output_size, hidden: bool = False) -> None:

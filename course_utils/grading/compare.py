@@ -1,10 +1,12 @@
 """Is an answer right, and if not, what is wrong and what is probably the mistake?
 
-:func:`judge_answer` compares one answer with the spec's right answer (computed with
-:mod:`course_utils.reference`) and writes the message a student reads: the case, the call, what
-is wrong (type, shape, values with the first differing index, expected and got and the relative
-error, dtype, an input modified in place) and, when the wrong answer is exactly what a known
-:class:`~course_utils.grading.specs.Mistake` produces, what is probably wrong (:func:`diagnose`).
+:func:`judge_case` compares one answer with the spec's right answer (computed with
+:mod:`course_utils.reference`) three ways -- the values (type, shape, numbers), the dtype, the
+inputs left unchanged -- and writes the message a student reads: the case, what is wrong, what
+is probably wrong when the wrong answer is exactly what a known
+:class:`~course_utils.grading.specs.Mistake` produces (:func:`diagnose`; shown first, right under
+the headline), the call, and the details (the first differing index, expected and got, the
+relative error). No line is longer than :data:`WIDTH`.
 It runs where the student's code cannot reach it: in the judge process
 (:mod:`course_utils.grading.judge`) and in the trusted grader.
 """
@@ -13,11 +15,16 @@ from __future__ import annotations
 
 import math
 import numbers
+import textwrap
+from dataclasses import dataclass
 
 import numpy as np
 
 from course_utils.gradcheck import rel_error
 from course_utils.grading.specs import Case, FunctionSpec, describe
+
+#: The longest line of a message: nbgrader's validate cuts longer ones (at 87 characters).
+WIDTH = 80
 
 
 def tolerance(dtype) -> float:
@@ -54,26 +61,79 @@ def first_difference(expected: np.ndarray, got: np.ndarray) -> str:
     )
 
 
-def judge_answer(spec: FunctionSpec, case: Case, got, args, kwargs) -> str | None:
-    """The failure message for the answer ``got`` to ``case`` (``args``, ``kwargs``: the input
-    copies after the call), or ``None`` if it is right. Runs in the judge process."""
+@dataclass(frozen=True)
+class Judgment:
+    """One answer, judged three ways, and what the student reads about it.
+
+    ``values_right``: the type, shape and values are right (the dtype aside);
+    ``dtype_right``: the array has the reference's dtype (``None`` where that is not judged:
+    the values are wrong, or the function returns a number); ``input_unchanged``: no input
+    array was changed by the call; ``message``: the first problem, or ``None`` if all is right.
+    """
+
+    case: str
+    values_right: bool
+    dtype_right: bool | None
+    input_unchanged: bool
+    message: str | None
+
+    @property
+    def right(self) -> bool:
+        return self.message is None
+
+    def as_dict(self) -> dict:
+        return {"case": self.case, "values_right": self.values_right, "dtype_right": self.dtype_right,
+                "input_unchanged": self.input_unchanged, "message": self.message}
+
+
+def failed(case: Case, message: str) -> Judgment:
+    """The judgment of a case that gave no answer (an exception, a timeout): ``message`` says why."""
+    return Judgment(case.name, False, None, True, message)
+
+
+def judge_case(spec: FunctionSpec, case: Case, got, args, kwargs) -> Judgment:
+    """Judge the answer ``got`` to ``case`` (``args``, ``kwargs``: the input copies after the
+    call) against ``spec``'s right answer. Runs where the student's code cannot reach it."""
     expected = spec.reference(*case.args, **case.kwargs)
     if spec.returns == "number" and isinstance(got, np.ndarray) and got.ndim == 0:
         got = got[()]  # a 0-d array (np.tensordot's answer) is one number too
+    changed = _modified_inputs(case, args, kwargs)
+    values = _compare_values(spec, expected, got)
+    dtype = _compare_dtype(spec, expected, got) if values is None else None
+    dtype_right = None if values is not None or spec.returns != "array" else dtype is None
     # A changed input is reported first: it is always a bug, and it often spoils the values too.
-    problem = _modified_inputs(case, args, kwargs) or _compare(spec, expected, got)
-    if problem is None:
-        return None
-    what, details = problem
-    lines = [
-        f"{spec.name} failed the check '{case.name}': {what}.",
-        f"  called: {case.call_text(spec.name)}",
-        *(f"  {line}" for line in details),
-    ]
-    diagnosis = diagnose(spec, case, got) if what in ("wrong shape", "wrong values") else None
-    if diagnosis:
-        lines.append(f"  {diagnosis}")
-    return "\n".join(lines)
+    problem = changed or values or dtype
+    message = None
+    if problem is not None:
+        what, details = problem
+        diagnosis = diagnose(spec, case, got) if what in ("wrong shape", "wrong values") else None
+        message = wrap_lines([
+            f"{spec.name} failed the check '{case.name}': {what}.",
+            *([f"  {diagnosis}"] if diagnosis else []),
+            f"  called: {case.call_text(spec.name)}",
+            *(f"  {line}" for line in details),
+        ])
+    return Judgment(case.name, values is None, dtype_right, changed is None, message)
+
+
+def judge_answer(spec: FunctionSpec, case: Case, got, args, kwargs) -> str | None:
+    """The failure message for the answer ``got`` to ``case``, or ``None`` if it is right."""
+    return judge_case(spec, case, got, args, kwargs).message
+
+
+def wrap_lines(lines: list[str], width: int = WIDTH) -> str:
+    """``lines`` joined; a line longer than ``width`` is wrapped, its continuation indented four
+    more spaces: nbgrader's validate cuts lines at 87 characters, so none may be longer."""
+    out = []
+    for line in lines:
+        for part in line.split("\n"):
+            if len(part) <= width:
+                out.append(part)
+                continue
+            indent = " " * (len(part) - len(part.lstrip(" ")))
+            out.extend(textwrap.wrap(part.strip(), width, initial_indent=indent,
+                                     subsequent_indent=indent + "    ", break_on_hyphens=False))
+    return "\n".join(out)
 
 
 def diagnose(spec: FunctionSpec, case: Case, got) -> str | None:
@@ -99,12 +159,13 @@ def diagnose(spec: FunctionSpec, case: Case, got) -> str | None:
     return f"Possibly: {shape_only}" if shape_only else None
 
 
-def _compare(spec: FunctionSpec, expected, got) -> tuple[str, list[str]] | None:
-    """``(what is wrong, detail lines)`` or ``None`` when ``got`` is right."""
+def _compare_values(spec: FunctionSpec, expected, got) -> tuple[str, list[str]] | None:
+    """``(what is wrong, detail lines)`` about the type, shape or values, or ``None`` when right
+    (the dtype is judged by :func:`_compare_dtype`)."""
     if spec.returns == "int":
         if not (isinstance(got, numbers.Integral) and not isinstance(got, bool)):
             hint = ["use integer division // so the result is a whole number"] if _is_number(got) else []
-            return "wrong type", [f"expected an int, got {got!r} ({type(got).__name__})", *hint]
+            return "wrong type", [f"expected an int, got {_short_repr(got)} ({type(got).__name__})", *hint]
         if got != expected:
             return "wrong values", [f"expected {expected}, got {got}"]
         return None
@@ -134,12 +195,18 @@ def _compare(spec: FunctionSpec, expected, got) -> tuple[str, list[str]] | None:
             f"relative error {rel_error(expected, got):.1e} (max over all entries; "
             f"a right answer is below {tolerance(expected.dtype):.0e})",
         ]
-    if got.dtype != expected.dtype:
-        return "wrong dtype", [
-            f"expected {expected.dtype} (the dtype of the input), got {got.dtype}",
-            "create the output with the input's dtype, e.g. np.zeros(shape, dtype=x.dtype)",
-        ]
     return None
+
+
+def _compare_dtype(spec: FunctionSpec, expected, got) -> tuple[str, list[str]] | None:
+    """For an array with the right values: ``("wrong dtype", details)`` unless it has the
+    reference's dtype."""
+    if spec.returns != "array" or got.dtype == expected.dtype:
+        return None
+    return "wrong dtype", [
+        f"expected {expected.dtype} (the dtype of the input), got {got.dtype}",
+        "create the output with the input's dtype, e.g. np.zeros(shape, dtype=x.dtype)",
+    ]
 
 
 def _modified_inputs(case: Case, args, kwargs) -> tuple[str, list[str]] | None:

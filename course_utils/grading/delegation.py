@@ -27,6 +27,7 @@ import functools
 import importlib.abc
 import inspect
 import sys
+import textwrap
 import types
 from contextlib import contextmanager
 
@@ -63,7 +64,13 @@ ADVICE = (
 
 
 class DelegationError(AssertionError):
-    """A student's function called a library instead of computing the answer itself."""
+    """A student's function called a library instead of computing the answer itself.
+
+    Shown as its message alone, like a failed check: no traceback through the grading code.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[0;31mDelegationError\x1b[0m: {self}"]
 
 
 def _banned_module(name) -> bool:
@@ -149,7 +156,10 @@ def find_delegation(function) -> list[str]:
 
 
 def message(function_name: str, uses: list[str]) -> str:
-    return f"{function_name} delegates instead of computing: it uses {'; '.join(uses)}. {ADVICE}"
+    """What a student reads: which library the function used, and what to do instead (lines of
+    at most 80 characters, which nbgrader's validate shows whole)."""
+    text = f"{function_name} delegates instead of computing: it uses {'; '.join(uses)}."
+    return "\n".join(textwrap.wrap(text, 80) + textwrap.wrap(ADVICE, 80))
 
 
 def check_source(function, function_name: str) -> None:

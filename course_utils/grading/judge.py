@@ -15,8 +15,8 @@ the student's function in the kernel and hands everything to :func:`decide`, whi
 3. which finds the same :class:`~course_utils.grading.specs.FunctionSpec` by its id in
    :mod:`course_utils.grading.cases`, recomputes every right answer with
    :mod:`course_utils.reference`, judges the answers in order with
-   :func:`~course_utils.grading.compare.judge_answer` and prints the verdict as JSON:
-   ``{"failure": message or null, "passed": [...]}``.
+   :func:`~course_utils.grading.compare.judge_case` and prints the judgments as JSON:
+   ``{"judgments": [{"case", "values_right", "dtype_right", "input_unchanged", "message"}, ...]}``.
 
 The judge side imports only the specs, the case lists, the comparison and the reference ops:
 no kernel-side code.
@@ -46,18 +46,13 @@ import threading
 import traceback
 from pathlib import Path
 
-import numpy as np
-
+from course_utils.grading import wire
 from course_utils.grading.cases import SPECS, find_spec
-from course_utils.grading.compare import judge_answer
+from course_utils.grading.compare import judge_case
 from course_utils.grading.specs import Case
 
 # --- bound at import, before student code runs ----------------------------------------------
 _open = builtins.open
-_isinstance = builtins.isinstance
-_type = builtins.type
-_len = builtins.len
-_repr = builtins.repr
 _dumps = json.dumps
 _loads = json.loads
 _run = subprocess.run
@@ -67,14 +62,19 @@ _DEVNULL = subprocess.DEVNULL
 _Lock = threading.Lock
 _mkdtemp = tempfile.mkdtemp
 _rmtree = shutil.rmtree
-_write_array = np.lib.format.write_array
-_ndarray = np.ndarray
-_generic = np.generic
-_asarray = np.asarray
-_view = np.ndarray.view
+_encode = wire.encode
+_write = wire.write
 _join = os.path.join
 _gettempdir = tempfile.gettempdir
 _PYTHON = sys.executable
+#: The folder holding this ``course_utils``: the judge imports the same copy as the kernel,
+#: whether it was installed or is only on ``PYTHONPATH`` (which ``python -I`` ignores).
+_COURSE_PATH = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+#: ``python -I -m course_utils.grading.judge ARGS``, with that folder first on ``sys.path``.
+_JUDGE_COMMAND = [_PYTHON, "-I", "-c",
+                  f"import sys; sys.path.insert(0, {_COURSE_PATH!r}); import runpy; "
+                  "sys.argv[0] = 'course_utils.grading.judge'; "
+                  "runpy.run_module('course_utils.grading.judge', run_name='__main__', alter_sys=True)"]
 _ENV = {  # fixed, so nothing the kernel put in os.environ reaches the judge
     "PATH": os.defpath,
     "HOME": tempfile.gettempdir(),
@@ -85,57 +85,32 @@ _ENV = {  # fixed, so nothing the kernel put in os.environ reaches the judge
 }
 JUDGE_TIMEOUT = 120  # seconds; a judge takes well under one
 
-MAX_ITEMS = 1000  # longer lists and tuples travel as their repr only
-
-
 class JudgeError(RuntimeError):
     """The judge process failed: a problem of the grading code, not of the student's answer."""
 
 
 # --- kernel side ------------------------------------------------------------------------------
 
-def _encode(value, arrays: list, depth: int = 0):
-    """A JSON-ready form of ``value``; arrays are appended to ``arrays`` and named by index."""
-    kind = _type(value)
-    if value is None or kind in (bool, int, float, str):
-        return value
-    if _isinstance(value, (_ndarray, _generic)):
-        array = _view(_asarray(value), _ndarray)  # a subclass travels as a plain array
-        if array.dtype.hasobject:  # no pickle: an object array travels as its shape only
-            return {"object_array": list(array.shape), "scalar": _isinstance(value, _generic)}
-        arrays.append(array)
-        return {"array": _len(arrays) - 1, "scalar": _isinstance(value, _generic)}
-    if kind in (tuple, list) and depth < 3 and _len(value) <= MAX_ITEMS:
-        return {kind.__name__: [_encode(item, arrays, depth + 1) for item in value]}
-    if kind is dict and depth < 3 and all(_type(key) is str for key in value):
-        return {"dict": {key: _encode(item, arrays, depth + 1) for key, item in value.items()}}
-    if _isinstance(value, (bool, int, float)):  # a subclass of a number travels as the number
-        return (bool if _isinstance(value, bool) else int if _isinstance(value, int) else float)(value)
-    try:
-        text = _repr(value)
-    except Exception as error:  # the student's own __repr__ failed
-        text = f"<{kind.__name__} whose repr raised {_type(error).__name__}>"
-    return {"other": kind.__name__, "repr": text[:200]}
-
-
-def decide(spec, answers) -> dict:
+def decide(spec, answers) -> list[dict]:
     """Judge ``answers`` -- ``(case, got, args after, kwargs after)`` for each case, in order --
-    in the judge process; return ``{"failure": message or None, "passed": [case names]}``."""
+    in the judge process; return one judgment per answer
+    (:meth:`~course_utils.grading.compare.Judgment.as_dict`)."""
     name = spec.name
     if SPECS.get(spec.id) is not spec:  # a spec made in a test module: judge right here
+        return judge_in_process(spec, answers)
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        # nbgrader's autograde: the trusted grader decides every score from its own run of the
+        # student's code (course_utils.instructor.trusted_checks); this kernel's verdict only
+        # serves to compare, so it is judged right here, without starting a judge process.
         return judge_in_process(spec, answers)
     arrays: list = []
     payload = {"spec": spec.id, "answers": [encode_answer(answer, arrays) for answer in answers]}
     folder = _mkdtemp(prefix="course-judge-")
     try:
-        with _open(_join(folder, "arrays.npy"), "wb") as handle:
-            for array in arrays:
-                _write_array(handle, array, allow_pickle=False)
-        with _open(_join(folder, "answers.json"), "w", encoding="utf-8") as handle:
-            handle.write(_dumps(payload))
+        _write(folder, "answers", payload, arrays)
         verdict = _JUDGE.ask(folder)
         if verdict is None:  # the judge process is gone: judge once in a new one, to see why
-            result = _run([_PYTHON, "-I", "-m", "course_utils.grading.judge", folder], cwd=folder,
+            result = _run([*_JUDGE_COMMAND, folder], cwd=folder,
                           env=_ENV, capture_output=True, text=True, timeout=JUDGE_TIMEOUT)
             if result.returncode != 0:
                 raise JudgeError(f"the grading judge for {name} failed (exit {result.returncode}):\n"
@@ -145,7 +120,7 @@ def decide(spec, answers) -> dict:
         _rmtree(folder, ignore_errors=True)
     if "error" in verdict:
         raise JudgeError(f"the grading judge for {name} failed:\n{verdict['error'][-3000:]}")
-    return verdict
+    return verdict["judgments"]
 
 
 class _JudgeProcess:
@@ -162,7 +137,7 @@ class _JudgeProcess:
             if self.process is None or self.process.poll() is not None:
                 # A session of its own: ipykernel's shutdown waits for the children in its
                 # process group; the judge needs no signal, it ends when its stdin closes.
-                self.process = _Popen([_PYTHON, "-I", "-m", "course_utils.grading.judge", "--serve"],
+                self.process = _Popen([*_JUDGE_COMMAND, "--serve"],
                                       stdin=_PIPE, stdout=_PIPE, stderr=_DEVNULL, env=_ENV,
                                       cwd=_gettempdir(), text=True, encoding="utf-8",
                                       start_new_session=True)
@@ -216,52 +191,23 @@ def encode_answer(answer, arrays: list) -> dict:
 
 # --- judge side -------------------------------------------------------------------------------
 
-def _decode(value, arrays: list):
-    if not isinstance(value, dict):
-        return value
-    if "array" in value:
-        array = arrays[value["array"]]
-        return array[()] if value["scalar"] else array
-    if "object_array" in value:
-        array = np.empty(value["object_array"], dtype=object)
-        return array[()] if value["scalar"] else array
-    if "tuple" in value:
-        return tuple(_decode(item, arrays) for item in value["tuple"])
-    if "list" in value:
-        return [_decode(item, arrays) for item in value["list"]]
-    if "dict" in value:
-        return {key: _decode(item, arrays) for key, item in value["dict"].items()}
-    # Any other object: a stand-in with the same type name and repr, judged "wrong type".
-    stand_in = type(value["other"], (), {"__repr__": lambda self, text=value["repr"]: text})
-    return stand_in()
-
-
 def decode_answer(entry: dict, arrays: list):
-    case = Case(entry["name"], _decode(entry["args"], arrays), _decode(entry["kwargs"], arrays))
-    return case, _decode(entry["got"], arrays), _decode(entry["args_after"], arrays), \
-        _decode(entry["kwargs_after"], arrays)
+    decode = wire.decode
+    case = Case(entry["name"], decode(entry["args"], arrays), decode(entry["kwargs"], arrays))
+    return case, decode(entry["got"], arrays), decode(entry["args_after"], arrays), \
+        decode(entry["kwargs_after"], arrays)
 
 
-def judge_in_process(spec, answers) -> dict:
-    """The verdict on ``answers`` (``(case, got, args after, kwargs after)``, in order)."""
-    passed = []
-    for case, got, args, kwargs in answers:
-        message = judge_answer(spec, case, got, args, kwargs)
-        if message is not None:
-            return {"failure": message, "passed": passed}
-        passed.append(case.name)
-    return {"failure": None, "passed": passed}
+def judge_in_process(spec, answers) -> list[dict]:
+    """The judgments of ``answers`` (``(case, got, args after, kwargs after)``, in order)."""
+    return [judge_case(spec, case, got, args, kwargs).as_dict() for case, got, args, kwargs in answers]
 
 
 def judge_folder(folder: Path) -> dict:
-    """The verdict on the answers :func:`decide` wrote to ``folder``."""
-    payload = json.loads((folder / "answers.json").read_text(encoding="utf-8"))
-    arrays = []
-    with open(folder / "arrays.npy", "rb") as handle:
-        while handle.peek(1):
-            arrays.append(np.lib.format.read_array(handle, allow_pickle=False))
+    """``{"judgments": [...]}`` for the answers :func:`decide` wrote to ``folder``."""
+    payload, arrays = wire.read(str(folder), "answers")
     spec = find_spec(payload["spec"])
-    return judge_in_process(spec, [decode_answer(entry, arrays) for entry in payload["answers"]])
+    return {"judgments": judge_in_process(spec, [decode_answer(entry, arrays) for entry in payload["answers"]])}
 
 
 def serve() -> int:

@@ -6,7 +6,16 @@
   how to compute the right answer with :mod:`course_utils.reference`, what it returns and the
   usual mistakes;
 * a :class:`Check`: what a test cell's ``grading.check_<name>`` runs -- the spec (one per
-  output for a function returning several arrays) and its visible and hidden case lists.
+  output for a function returning several arrays), its visible and hidden case lists, and the
+  named *groups* its points are split over.
+
+Groups are what a teacher would name ("stride and padding", "non-square inputs and kernels"):
+each case belongs to one group by what it tests (``Check.group_of``), and two more groups are
+properties checked on every case whose values are right: the output keeps the input's dtype
+(:data:`DTYPE`) and the inputs are left unchanged (:data:`INPUT_UNCHANGED`). A function earns the
+share of its points of the groups it passes (:mod:`course_utils.grading.scoring`); every kind of
+group a hidden case belongs to has a visible case too, so the visible checks warn of every kind
+of failure the hidden ones can find.
 
 The per-assignment case lists live in :mod:`course_utils.grading.cases`, which registers every
 check and spec by its id; the judge process looks specs up there by id.
@@ -22,11 +31,16 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Case:
-    """One setting to call the student's function with, and a name a student can read."""
+    """One setting to call the student's function with, and a name a student can read.
+
+    ``group``: the case's group when it is not the one its check's ``group_of`` would find
+    (the worked example); ``None`` otherwise.
+    """
 
     name: str
     args: tuple
     kwargs: dict = field(default_factory=dict)
+    group: str | None = None  # set for a case that is a group of its own (the worked example)
 
     def call_text(self, function_name: str) -> str:
         """``conv2d(x float64 (2, 3, 5, 5), w ..., stride=2)``: the call, arrays as dtype+shape."""
@@ -72,8 +86,11 @@ class Check:
 
     ``specs``: one spec, or one per output when the function returns several arrays (then
     ``outputs`` names them, e.g. ``("dx", "dw", "db")``, ``outputs_are`` says what they are, e.g.
-    ``"gradients"``, and every case is judged for the first output, then the second, ...). ``visible()`` and ``hidden()`` build the case lists (fixed
-    seeds: the same cases every time).
+    ``"gradients"``, and every case is judged for the first output, then the second, ...).
+    ``visible()`` and ``hidden()`` build the case lists (fixed seeds: the same cases every time).
+    ``groups``: the names the points are split over, in the order students see them;
+    ``classify(case)``: the group a case's values count for, by what the case tests (one of
+    ``groups``, never a property group).
     """
 
     assignment: str
@@ -81,8 +98,25 @@ class Check:
     specs: tuple[FunctionSpec, ...]
     visible: Callable[[], list[Case]]
     hidden: Callable[[], list[Case]]
+    groups: tuple[str, ...] = ()
+    classify: Callable[[Case], str] | None = None
+
+    def group_of(self, case: Case) -> str:
+        """The group ``case``'s values count for: its own ``group`` if set, else ``classify``'s."""
+        return case.group or self.classify(case)
     outputs: tuple[str, ...] = ()
     outputs_are: str = "results"
+
+
+#: Group names used by several checks (a check may add its own).
+WORKED_EXAMPLE = "worked example"
+BATCH_AND_CHANNELS = "batch and channels"
+STRIDE_AND_PADDING = "stride and padding"
+NON_SQUARE = "non-square inputs and kernels"
+DTYPE = "dtype"
+INPUT_UNCHANGED = "input left unchanged"
+#: The groups that are properties of every right answer rather than kinds of case.
+PROPERTY_GROUPS = (DTYPE, INPUT_UNCHANGED)
 
 
 def describe(value) -> str:

@@ -75,9 +75,11 @@ class StudentResult:
         return f"{who}: FAILED after {self.seconds:.1f} s: {self.reason}"
 
 
-def worker_environment(jobs: int) -> dict[str, str]:
+def worker_environment(jobs: int, sandbox: bool = True) -> dict[str, str]:
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
     env = with_venv_on_path(os.environ)
+    if not sandbox:
+        env["COURSE_SANDBOX"] = "off"  # read by course_utils.instructor.preprocessors
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[variable] = threads
     return env
@@ -259,15 +261,25 @@ def plan(worker: Worker, root: Path, assignments: list[str], students: list[str]
 
 def autograde(assignments: str | list[str], root: Path | str | None = None, jobs: int | None = None,
               students: list[str] | None = None, timeout: float = 600.0, redo: bool = False,
-              retry_failed: bool = False, progress: bool = True) -> list[StudentResult]:
+              retry_failed: bool = False, progress: bool = True, sandbox: bool = True) -> list[StudentResult]:
     """Grade ``students`` (default: every submitted one) of ``assignments``; see the module doc.
 
-    Returns the results of the students graded in this run, sorted by assignment and student.
+    ``sandbox=False`` grades without the bubblewrap sandbox (the trusted check still decides the
+    scores; every line then says that tampering protection is partial). With it, a machine that
+    cannot run the sandbox stops the run with what to install. Returns the results of the
+    students graded in this run, sorted by assignment and student.
     """
     assignments = [assignments] if isinstance(assignments, str) else list(dict.fromkeys(assignments))
     root = find_course_root(root)
+    if sandbox:
+        from course_utils.instructor.sandbox import sandbox_available
+
+        available, message = sandbox_available()
+        if not available:
+            raise SystemExit(f"autograde: {message}\nOr grade without the sandbox (tampering "
+                             "protection partial): add --no-sandbox.")
     jobs = jobs or os.cpu_count() or 1
-    env = worker_environment(jobs)
+    env = worker_environment(jobs, sandbox)
     workers = [Worker(root, env, root / STATE_DIR / f"worker-{index + 1}.log") for index in range(jobs)]
     for worker in workers:  # all import nbgrader at once, while the first one reads the course
         worker.start()
@@ -313,6 +325,8 @@ def autograde(assignments: str | list[str], root: Path | str | None = None, jobs
                 if not any(thread.is_alive() for thread in threads) and finished.empty():
                     break  # every worker thread ended (should not happen): do not wait forever
                 continue
+            if not sandbox:
+                _say_partial(result)
             save_record(root, result)
             results.append(result)
             tqdm.write(result.line(with_assignment=len(assignments) > 1))
@@ -337,6 +351,17 @@ def autograde(assignments: str | list[str], root: Path | str | None = None, jobs
     return sorted(results, key=lambda r: (assignments.index(r.assignment), r.student))
 
 
+PARTIAL_PROTECTION = "no sandbox: tampering protection is partial"
+
+
+def _say_partial(result: StudentResult) -> None:
+    """Every line of a run without the sandbox says so."""
+    if result.status == "graded" and PARTIAL_PROTECTION not in result.notes:
+        result.notes.append(PARTIAL_PROTECTION)
+    elif result.status != "graded" and PARTIAL_PROTECTION not in result.reason:
+        result.reason += f" ({PARTIAL_PROTECTION})"
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -354,6 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--redo", action="store_true", help="grade again students already recorded")
     again.add_argument("--retry-failed", action="store_true",
                        help="grade again the students whose grading failed")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="grade without the bubblewrap sandbox: the trusted check still decides "
+                             "every score, but students' code can read what your account can")
     parser.add_argument("--root", default=None,
                         help="course root (default: the folder holding nbgrader_config.py, here or above)")
     return parser
@@ -368,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         results = autograde(args.assignment, args.root, args.jobs, args.student, args.timeout,
-                            args.redo, args.retry_failed)
+                            args.redo, args.retry_failed, sandbox=not args.no_sandbox)
     except KeyboardInterrupt:
         return 130
     failed = [r for r in results if r.status != "graded"]

@@ -72,12 +72,18 @@ def failure_reason(log: str) -> str:
 
 def notebook_notes(path: Path) -> list[str]:
     """What the autograded notebook shows went wrong without failing the whole submission:
-    cells stopped by the cell timeout and outputs cut by nbgrader's LimitOutput."""
+    cells stopped by the cell timeout, outputs cut by nbgrader's LimitOutput, a kernel that died,
+    test cells whose kernel result and trusted verdict differ ("tampering suspected: ..."), and
+    grading without the sandbox (the course's TrustedGrading preprocessor records those)."""
     notes = []
     try:
         notebook = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return notes
+    trusted = notebook.get("metadata", {}).get("course_grading", {})
+    notes += [str(note) for note in trusted.get("notes", [])]
+    if trusted and not trusted.get("sandboxed", True):
+        notes.append("no sandbox: tampering protection is partial")
     for index, cell in enumerate(notebook.get("cells", [])):
         name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"#{index + 1}"
         text = json.dumps(cell.get("outputs", []))
@@ -85,6 +91,8 @@ def notebook_notes(path: Path) -> list[str]:
             notes.append(f"cell {name}: stopped by the cell timeout")
         if "Output truncated" in text:
             notes.append(f"cell {name}: output cut to the first lines")
+        if "DeadKernelError" in text and "the kernel died while running this cell" in text:
+            notes.append(f"cell {name}: the kernel died there; the cells after it were not run")
     return notes
 
 
@@ -105,9 +113,10 @@ def _reap(process: subprocess.Popen, group: int | None, wait: float) -> None:
     process.wait()
 
 
-class BackgroundShutdownKernelManager(AsyncKernelManager):
-    """jupyter_client's kernel manager, except that after the shutdown request it hands the
-    kernel's process to a thread (:func:`_reap`) instead of polling it every 0.1 s."""
+class BackgroundShutdownMixin:
+    """A kernel manager's shutdown, except that after the shutdown request the kernel's process
+    goes to a thread (:func:`_reap`) instead of being polled every 0.1 s. Mixed into whichever
+    manager runs the kernels (jupyter_client's, or the sandboxed one)."""
 
     async def _async_finish_shutdown(self, waittime=None, pollinterval=0.1, restart=False):
         provisioner = self.provisioner
@@ -121,22 +130,41 @@ class BackgroundShutdownKernelManager(AsyncKernelManager):
         threading.Thread(target=_reap, args=(process, group, waittime), daemon=True,
                          name=f"reap-kernel-{process.pid}").start()
 
+    finish_shutdown = _async_finish_shutdown
 
-def execute_with_background_shutdown():
-    """nbgrader's ``Execute`` preprocessor (same configuration section, same traits) whose
-    kernels are stopped by :class:`BackgroundShutdownKernelManager`."""
-    from nbgrader.preprocessors import Execute
 
-    class Execute(Execute):  # the same name: an `Execute` config section applies unchanged
+class BackgroundShutdownKernelManager(BackgroundShutdownMixin, AsyncKernelManager):
+    """jupyter_client's kernel manager with the kernel stopped in the background."""
+
+
+def with_background_shutdown(manager: type) -> type:
+    """``manager`` (a kernel manager class) with :class:`BackgroundShutdownMixin`."""
+    if manager is AsyncKernelManager:
+        return BackgroundShutdownKernelManager
+    return type(f"BackgroundShutdown{manager.__name__}", (BackgroundShutdownMixin, manager), {})
+
+
+def execute_with_background_shutdown(base=None):
+    """``base`` (nbgrader's ``Execute`` or a subclass, e.g. the course's sandboxed one; same
+    configuration section) whose kernels are stopped in the background. The kernel manager is
+    the one ``base`` would use (``base.kernel_manager(config)`` when it says), with the mixin."""
+    from nbgrader.preprocessors import Execute as NbgraderExecute
+
+    base = base or NbgraderExecute
+
+    class Execute(base):  # the same name: an `Execute` config section applies unchanged
         def __init__(self, *args, **kwargs):
-            kwargs.setdefault("kernel_manager_class", BackgroundShutdownKernelManager)
+            choose = getattr(base, "kernel_manager", None)
+            manager = choose(config=kwargs.get("config"), parent=kwargs.get("parent")) if choose else AsyncKernelManager
+            kwargs.setdefault("kernel_manager_class", with_background_shutdown(manager))
             super().__init__(*args, **kwargs)
 
     return Execute
 
 
 def use_background_shutdown(config) -> None:
-    """In ``config``, replace nbgrader's ``Execute`` in ``Autograde.autograde_preprocessors``: the
+    """In ``config``, replace nbgrader's ``Execute`` (or the subclass the course names) in
+    ``Autograde.autograde_preprocessors`` by :func:`execute_with_background_shutdown` of it: the
     course's list if it sets one (classes or dotted names; ``.append(...)``/``.extend(...)`` of
     nbgrader's list included), nbgrader's default otherwise. Other entries are kept as they are."""
     from nbgrader.converters import Autograde
@@ -148,12 +176,14 @@ def use_background_shutdown(config) -> None:
     preprocessors = config.Autograde.get("autograde_preprocessors", default)
     if isinstance(preprocessors, LazyConfigValue):  # c.Autograde.autograde_preprocessors.append(X)
         preprocessors = preprocessors.get_value(default)
-    replacement = execute_with_background_shutdown()
 
-    def is_execute(entry) -> bool:
-        return (import_item(entry) if isinstance(entry, str) else entry) is Execute
+    def replaced(entry):
+        cls = import_item(entry) if isinstance(entry, str) else entry
+        if isinstance(cls, type) and issubclass(cls, Execute):
+            return execute_with_background_shutdown(cls)
+        return entry
 
-    config.Autograde.autograde_preprocessors = [replacement if is_execute(p) else p for p in preprocessors]
+    config.Autograde.autograde_preprocessors = [replaced(p) for p in preprocessors]
 
 
 # --- the requests ------------------------------------------------------------------------------

@@ -290,10 +290,9 @@ def test_each_typical_bug_fails_with_the_message_that_names_it(bug):
 def test_returning_only_dx_says_that_three_arrays_are_expected():
     with pytest.raises(CheckFailed) as caught:
         grading.check_conv2d_backward(conv_student(as_tuple=False))
-    message = str(caught.value)
+    message = " ".join(str(caught.value).split())
     assert "conv2d_backward must return the three gradients as a tuple (return dx, dw, db)" in message
-    assert "it returned one array of shape (1, 1, 3, 3)" in message
-    assert any("case 'worked example (3x3 image, 2x2 kernel) [dx]'" in note for note in caught.value.__notes__)
+    assert "in the check 'worked example (3x3 image, 2x2 kernel)' it returned one array of shape (1, 1, 3, 3)" in message
 
 
 def test_a_blank_function_raises_its_own_not_implemented_error_with_a_note():
@@ -383,7 +382,7 @@ def test_a_function_that_delegates_fails_with_a_message_saying_so(way):
     name, function, words = DELEGATIONS[way]
     with pytest.raises(DelegationError) as caught:
         CHECKS[name](function)
-    message = str(caught.value)
+    message = " ".join(str(caught.value).split())  # the words, whatever the line breaks
     assert message.startswith(f"{name} delegates instead of computing")
     assert words in message, message
     assert "PyTorch (its autograd included)" in message

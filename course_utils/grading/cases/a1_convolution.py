@@ -15,7 +15,19 @@ import numpy as np
 
 from course_utils import images, kernels, reference
 from course_utils.grading.cases.arrays import normal_array as _array
-from course_utils.grading.specs import Case, Check, FunctionSpec, Mistake
+from course_utils.grading.cases.groups import conv_group
+from course_utils.grading.specs import (
+    BATCH_AND_CHANNELS,
+    DTYPE,
+    INPUT_UNCHANGED,
+    NON_SQUARE,
+    STRIDE_AND_PADDING,
+    WORKED_EXAMPLE,
+    Case,
+    Check,
+    FunctionSpec,
+    Mistake,
+)
 
 ASSIGNMENT = "a1_convolution"
 
@@ -61,6 +73,18 @@ OUTPUT_SIZE = FunctionSpec(
                       lambda n, f, p, s: math.ceil((n + 2 * p - f) / s) + 1),
     ),
 )
+
+NO_PADDING = "no padding, stride 1"
+ROUNDING_DOWN = "a stride that does not divide evenly (round down)"
+OUTPUT_SIZE_GROUPS = (NO_PADDING, STRIDE_AND_PADDING, ROUNDING_DOWN)
+
+
+def _output_size_group(case: Case) -> str:
+    n, f, p, s = _size_args(case)
+    if (n + 2 * p - f) % s:
+        return ROUNDING_DOWN
+    return STRIDE_AND_PADDING if p or s > 1 else NO_PADDING
+
 
 OUTPUT_SIZE_VISIBLE = [
     _size_case(5, 3, name="5x5 image, 3x3 kernel"),
@@ -126,12 +150,22 @@ ZERO_PAD = FunctionSpec(
 )
 
 
+NON_SQUARE_IMAGES = "non-square images"
+ZERO_PAD_GROUPS = (WORKED_EXAMPLE, BATCH_AND_CHANNELS, NON_SQUARE_IMAGES, DTYPE, INPUT_UNCHANGED)
+
+
+def _zero_pad_group(case: Case) -> str:
+    height, width = case.args[0].shape[2:]
+    return NON_SQUARE_IMAGES if height != width else BATCH_AND_CHANNELS
+
+
 def _zero_pad_visible() -> list[Case]:
     rng = np.random.default_rng(0)
     return [
-        Case("one 2x2 image, pad 1", (np.arange(1.0, 5.0).reshape(1, 1, 2, 2), 1)),
+        Case("one 2x2 image, pad 1", (np.arange(1.0, 5.0).reshape(1, 1, 2, 2), 1), group=WORKED_EXAMPLE),
         Case("batch of 2, 3 channels, pad 2", (_array(rng, (2, 3, 4, 5)), 2)),
         Case("pad 0 changes nothing", (_array(rng, (1, 2, 3, 3)), 0)),
+        Case("float32 stays float32", (_array(rng, (2, 1, 3, 3), np.float32), 1)),
     ]
 
 
@@ -182,14 +216,25 @@ CONV_SINGLE_STEP = FunctionSpec(
 )
 
 
+CHANNELS_AND_BIAS = "channels and bias"
+NON_SQUARE_WINDOWS = "non-square windows"
+CONV_SINGLE_STEP_GROUPS = (WORKED_EXAMPLE, CHANNELS_AND_BIAS, NON_SQUARE_WINDOWS)
+
+
+def _conv_single_step_group(case: Case) -> str:
+    height, width = np.shape(case.args[0])[-2:]
+    return NON_SQUARE_WINDOWS if height != width else CHANNELS_AND_BIAS
+
+
 def _conv_single_step_visible() -> list[Case]:
     rng = np.random.default_rng(3)
     image = images.binary_image_5x5()
     return [
         Case("worked example of lesson 01 (top-left window, X kernel)",
-             (image[:3, :3], kernels.kernel("x_pattern"))),
+             (image[:3, :3], kernels.kernel("x_pattern")), group=WORKED_EXAMPLE),
         Case("3 channels with a bias", (_array(rng, (3, 4, 4)), _array(rng, (3, 4, 4)), 0.5)),
         Case("bias given by keyword", (_array(rng, (2, 2, 2)), _array(rng, (2, 2, 2))), {"bias": -1.25}),
+        Case("non-square window", (_array(rng, (2, 2, 3)), _array(rng, (2, 2, 3)), 0.25)),
     ]
 
 
@@ -265,10 +310,13 @@ CONV2D = FunctionSpec(
         _conv_mistake("you forgot the stride when placing the window: the output has the right "
                       "size, but the window for output (y, x) starts at (y * stride, x * stride).",
                       lambda *args: _forgot_stride(*args, crop=True)),
+        _conv_mistake("the input was not padded: pad x with zero_pad(x, padding) before sliding the "
+                      "window (the output size already counts the padding).",
+                      lambda *args: _hard_coded_padding(*args, fixed=0)),
         *(_conv_mistake(f"the padding looks hard-coded to {fixed}; use the argument padding "
                         "(pad x with zero_pad(x, padding)).",
                         lambda *args, fixed=fixed: _hard_coded_padding(*args, fixed=fixed))
-          for fixed in (0, 1, 2)),
+          for fixed in (1, 2)),
         _conv_mistake("you flipped the kernel: conv2d here is cross-correlation, as in PyTorch; "
                       "multiply each window by w[f] as it is.", _flipped_kernel),
         _conv_mistake("you forgot the bias: add b[f] to every value of output channel f.",
@@ -295,16 +343,28 @@ def _conv_case(name, rng, x_shape, w_shape, stride=1, padding=0, dtype=np.float6
     return Case(name, (x, w, b), kwargs)
 
 
+CONV2D_GROUPS = (WORKED_EXAMPLE, BATCH_AND_CHANNELS, STRIDE_AND_PADDING, NON_SQUARE, DTYPE,
+                 INPUT_UNCHANGED)
+
+
+def _conv2d_group(case: Case) -> str:
+    x, w, _, stride, padding = _conv_args(case)
+    return conv_group(x.shape, w.shape, stride, padding)
+
+
 def _conv2d_visible() -> list[Case]:
     rng = np.random.default_rng(5)
     image = images.binary_image_5x5()[None, None]
     x_kernel = kernels.kernel("x_pattern")[None, None]
     return [
-        Case("worked example of lesson 01 (5x5 image, X kernel)", (image, x_kernel, np.zeros(1))),
+        Case("worked example of lesson 01 (5x5 image, X kernel)", (image, x_kernel, np.zeros(1)),
+             group=WORKED_EXAMPLE),
         _conv_case("2 images, 3 channels, 4 filters", rng, (2, 3, 5, 5), (4, 3, 3, 3)),
         _conv_case("stride 2", rng, (1, 2, 7, 7), (3, 2, 3, 3), stride=2),
         _conv_case("padding 1", rng, (2, 1, 4, 4), (2, 1, 3, 3), padding=1),
         _conv_case("stride 2 and padding 2", rng, (1, 3, 6, 6), (2, 3, 3, 3), stride=2, padding=2),
+        _conv_case("non-square input (4x7) and kernel (3x2)", rng, (1, 2, 4, 7), (2, 2, 3, 2)),
+        _conv_case("float32 stays float32", rng, (1, 2, 5, 5), (2, 2, 3, 3), padding=1, dtype=np.float32),
     ]
 
 
@@ -333,9 +393,11 @@ def _conv2d_hidden(seed: int = 6) -> list[Case]:
 
 
 CHECKS = (
-    Check(ASSIGNMENT, "output_size", (OUTPUT_SIZE,), lambda: list(OUTPUT_SIZE_VISIBLE), _output_size_hidden),
-    Check(ASSIGNMENT, "zero_pad", (ZERO_PAD,), _zero_pad_visible, _zero_pad_hidden),
+    Check(ASSIGNMENT, "output_size", (OUTPUT_SIZE,), lambda: list(OUTPUT_SIZE_VISIBLE), _output_size_hidden,
+          OUTPUT_SIZE_GROUPS, _output_size_group),
+    Check(ASSIGNMENT, "zero_pad", (ZERO_PAD,), _zero_pad_visible, _zero_pad_hidden, ZERO_PAD_GROUPS,
+          _zero_pad_group),
     Check(ASSIGNMENT, "conv_single_step", (CONV_SINGLE_STEP,), _conv_single_step_visible,
-          _conv_single_step_hidden),
-    Check(ASSIGNMENT, "conv2d", (CONV2D,), _conv2d_visible, _conv2d_hidden),
+          _conv_single_step_hidden, CONV_SINGLE_STEP_GROUPS, _conv_single_step_group),
+    Check(ASSIGNMENT, "conv2d", (CONV2D,), _conv2d_visible, _conv2d_hidden, CONV2D_GROUPS, _conv2d_group),
 )

@@ -11,7 +11,17 @@ import numpy as np
 
 from course_utils import reference
 from course_utils.grading.cases.arrays import normal_array as _array
-from course_utils.grading.specs import Case, Check, FunctionSpec, Mistake
+from course_utils.grading.cases.groups import NON_SQUARE_INPUTS, STRIDE_AND_OVERLAP, pool_group
+from course_utils.grading.specs import (
+    BATCH_AND_CHANNELS,
+    DTYPE,
+    INPUT_UNCHANGED,
+    WORKED_EXAMPLE,
+    Case,
+    Check,
+    FunctionSpec,
+    Mistake,
+)
 
 ASSIGNMENT = "a2_pooling"
 
@@ -36,12 +46,18 @@ RELU = FunctionSpec(
 )
 
 
+ANY_SHAPE = "any shape"
+RELU_GROUPS = (WORKED_EXAMPLE, ANY_SHAPE, DTYPE, INPUT_UNCHANGED)
+
+
 def _relu_visible() -> list[Case]:
     rng = np.random.default_rng(7)
     return [
-        Case("worked numbers [-2, -0.5, 0, 0.5, 2]", (np.array([-2.0, -0.5, 0.0, 0.5, 2.0]),)),
+        Case("worked numbers [-2, -0.5, 0, 0.5, 2]", (np.array([-2.0, -0.5, 0.0, 0.5, 2.0]),),
+             group=WORKED_EXAMPLE),
         Case("a 3x4 matrix", (_array(rng, (3, 4)),)),
         Case("a batch (2, 3, 4, 4)", (_array(rng, (2, 3, 4, 4)),)),
+        Case("float32 stays float32", (_array(rng, (2, 5), np.float32),)),
     ]
 
 
@@ -145,10 +161,12 @@ def _pool_visible() -> list[Case]:
     rng = np.random.default_rng(9)
     worked = np.array([[1.0, 3, 2, 1], [2, 9, 1, 1], [1, 3, 2, 3], [5, 6, 1, 2]])[None, None]
     return [
-        Case("worked example (4x4, size 2)", (worked, 2)),
-        _pool_case("2 images, 3 channels, size 2", rng, (2, 3, 4, 6), 2),
+        Case("worked example (4x4, size 2)", (worked, 2), group=WORKED_EXAMPLE),
+        _pool_case("2 images, 3 channels, size 2 (non-square 4x6)", rng, (2, 3, 4, 6), 2),
         _pool_case("overlapping windows: size 3, stride 1", rng, (1, 2, 5, 5), 3, stride=1),
         _pool_case("size 3, stride 2", rng, (2, 1, 7, 7), 3, stride=2, keyword=False),
+        _pool_case("a batch of 3, 2 channels, size 2", rng, (3, 2, 4, 4), 2),
+        _pool_case("float32 stays float32", rng, (1, 2, 4, 4), 2, dtype=np.float32),
     ]
 
 
@@ -173,8 +191,18 @@ def _pool_hidden(seed: int) -> list[Case]:
     return cases
 
 
+POOL_GROUPS = (WORKED_EXAMPLE, BATCH_AND_CHANNELS, STRIDE_AND_OVERLAP, NON_SQUARE_INPUTS, DTYPE,
+               INPUT_UNCHANGED)
+
+
+def _pool_group(case: Case) -> str:
+    return pool_group(*_pool_args(case))
+
+
 CHECKS = (
-    Check(ASSIGNMENT, "relu", (RELU,), _relu_visible, _relu_hidden),
-    Check(ASSIGNMENT, "max_pool2d", (MAX_POOL2D,), _pool_visible, lambda: _pool_hidden(seed=10)),
-    Check(ASSIGNMENT, "avg_pool2d", (AVG_POOL2D,), _pool_visible, lambda: _pool_hidden(seed=11)),
+    Check(ASSIGNMENT, "relu", (RELU,), _relu_visible, _relu_hidden, RELU_GROUPS, lambda case: ANY_SHAPE),
+    Check(ASSIGNMENT, "max_pool2d", (MAX_POOL2D,), _pool_visible, lambda: _pool_hidden(seed=10),
+          POOL_GROUPS, _pool_group),
+    Check(ASSIGNMENT, "avg_pool2d", (AVG_POOL2D,), _pool_visible, lambda: _pool_hidden(seed=11),
+          POOL_GROUPS, _pool_group),
 )

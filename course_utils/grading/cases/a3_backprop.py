@@ -21,7 +21,25 @@ import numpy as np
 from course_utils import reference
 from course_utils.grading.cases.arrays import normal_array as _array
 from course_utils.grading.cases.arrays import small_integers as _small_integers
-from course_utils.grading.specs import Case, Check, FunctionSpec, Mistake
+from course_utils.grading.cases.groups import (
+    NON_SQUARE_INPUTS,
+    STRIDE_AND_OVERLAP,
+    TIED_MAXIMA,
+    conv_group,
+    pool_group,
+)
+from course_utils.grading.specs import (
+    BATCH_AND_CHANNELS,
+    DTYPE,
+    INPUT_UNCHANGED,
+    NON_SQUARE,
+    STRIDE_AND_PADDING,
+    WORKED_EXAMPLE,
+    Case,
+    Check,
+    FunctionSpec,
+    Mistake,
+)
 from course_utils.reference.shapes import crop_sides
 
 ASSIGNMENT = "a3_backprop"
@@ -64,13 +82,25 @@ RELU_BACKWARD = FunctionSpec(
 )
 
 
+ANY_SHAPE = "any shape"
+ZEROS_IN_X = "x exactly 0 (the gate is closed there)"
+RELU_GROUPS = (WORKED_EXAMPLE, ANY_SHAPE, ZEROS_IN_X, DTYPE, INPUT_UNCHANGED)
+
+
+def _relu_group(case: Case) -> str:
+    return ZEROS_IN_X if np.any(np.asarray(case.args[1]) == 0) else ANY_SHAPE
+
+
 def _relu_visible() -> list[Case]:
     rng = np.random.default_rng(21)
     return [
         Case("worked numbers: x = [-2, -0.5, 0, 0.5, 2], dout = [1, 2, 3, -4, 5]",
-             (np.array([1.0, 2.0, 3.0, -4.0, 5.0]), np.array([-2.0, -0.5, 0.0, 0.5, 2.0]))),
+             (np.array([1.0, 2.0, 3.0, -4.0, 5.0]), np.array([-2.0, -0.5, 0.0, 0.5, 2.0])),
+             group=WORKED_EXAMPLE),
         Case("a 3x4 matrix", (_array(rng, (3, 4)), _array(rng, (3, 4)))),
         Case("a batch (2, 3, 4, 4)", (_array(rng, (2, 3, 4, 4)), _array(rng, (2, 3, 4, 4)))),
+        Case("x with exact zeros (a ReLU's output)", (_array(rng, (3, 3)), np.maximum(_array(rng, (3, 3)), 0))),
+        Case("float32 stays float32", (_array(rng, (2, 4), np.float32), _array(rng, (2, 4), np.float32))),
     ]
 
 
@@ -204,10 +234,14 @@ def _max_pool_visible() -> list[Case]:
     rng = np.random.default_rng(23)
     worked = np.array([[1.0, 5, 2, 0], [5, 3, 4, 4], [0, 1, 6, 2], [2, 2, 1, 3]])[None, None]
     return [
-        Case("worked example (4x4, size 2, tied maxima)", (np.array([[[[1.0, 2], [3, 4]]]]), worked, 2)),
-        _pool_case("2 images, 3 channels, size 2", rng, (2, 3, 4, 6), 2),
+        Case("worked example (4x4, size 2, tied maxima)", (np.array([[[[1.0, 2], [3, 4]]]]), worked, 2),
+             group=WORKED_EXAMPLE),
+        _pool_case("2 images, 3 channels, size 2 (non-square 4x6)", rng, (2, 3, 4, 6), 2),
         _pool_case("overlapping windows: size 3, stride 1", rng, (1, 2, 5, 5), 3, stride=1),
         _pool_case("size 3, stride 2", rng, (2, 1, 7, 7), 3, stride=2, keyword=False),
+        _pool_case("a batch of 3, 2 channels, size 2", rng, (3, 2, 4, 4), 2),
+        _pool_case("tied maxima, overlapping windows", rng, (1, 2, 5, 5), 2, stride=1, ties=True),
+        _pool_case("float32 stays float32", rng, (1, 2, 4, 4), 2, dtype=np.float32),
     ]
 
 
@@ -413,11 +447,13 @@ def _conv_visible() -> list[Case]:
     w = np.array([[[[1.0, 0.0], [0.0, -1.0]]]])
     dout = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
     return [
-        Case("worked example (3x3 image, 2x2 kernel)", (dout, x, w, np.zeros(1))),
+        Case("worked example (3x3 image, 2x2 kernel)", (dout, x, w, np.zeros(1)), group=WORKED_EXAMPLE),
         _conv_case("2 images, 3 channels, 4 filters", rng, (2, 3, 5, 5), (4, 3, 3, 3)),
         _conv_case("stride 2", rng, (1, 2, 7, 7), (3, 2, 3, 3), stride=2),
         _conv_case("padding 1", rng, (2, 1, 4, 4), (2, 1, 3, 3), padding=1),
         _conv_case("stride 2 and padding 2", rng, (2, 3, 6, 6), (2, 3, 3, 3), stride=2, padding=2),
+        _conv_case("non-square input (4x7) and kernel (3x2)", rng, (2, 2, 4, 7), (2, 2, 3, 2)),
+        _conv_case("float32 stays float32", rng, (1, 2, 5, 5), (2, 2, 3, 3), padding=1, dtype=np.float32),
     ]
 
 
@@ -447,9 +483,25 @@ def _conv_hidden(seed: int = 26) -> list[Case]:
     return cases
 
 
+MAX_POOL_GROUPS = (WORKED_EXAMPLE, BATCH_AND_CHANNELS, STRIDE_AND_OVERLAP, TIED_MAXIMA, NON_SQUARE_INPUTS,
+                   DTYPE, INPUT_UNCHANGED)
+CONV_GROUPS = (WORKED_EXAMPLE, BATCH_AND_CHANNELS, STRIDE_AND_PADDING, NON_SQUARE, DTYPE, INPUT_UNCHANGED)
+
+
+def _max_pool_group(case: Case) -> str:
+    _, x, size, stride = _pool_args(case)
+    return pool_group(x, size, stride, ties_count=True)
+
+
+def _conv_group(case: Case) -> str:
+    _, x, w, stride, padding = _conv_args(case)
+    return conv_group(x.shape, w.shape, stride, padding)
+
+
 CHECKS = (
-    Check(ASSIGNMENT, "relu_backward", (RELU_BACKWARD,), _relu_visible, _relu_hidden),
-    Check(ASSIGNMENT, "max_pool2d_backward", (MAX_POOL2D_BACKWARD,), _max_pool_visible, _max_pool_hidden),
+    Check(ASSIGNMENT, "relu_backward", (RELU_BACKWARD,), _relu_visible, _relu_hidden, RELU_GROUPS, _relu_group),
+    Check(ASSIGNMENT, "max_pool2d_backward", (MAX_POOL2D_BACKWARD,), _max_pool_visible, _max_pool_hidden,
+          MAX_POOL_GROUPS, _max_pool_group),
     Check(ASSIGNMENT, "conv2d_backward", (CONV2D_BACKWARD_DX, CONV2D_BACKWARD_DW, CONV2D_BACKWARD_DB),
-          _conv_visible, _conv_hidden, outputs=OUTPUTS, outputs_are="gradients"),
+          _conv_visible, _conv_hidden, CONV_GROUPS, _conv_group, outputs=OUTPUTS, outputs_are="gradients"),
 )
