@@ -158,6 +158,53 @@ def draw_kernel(ax, kernel, *, title: str | None = "kernel", decimals: int = 2):
     return draw_grid(ax, kernel, title=title, decimals=decimals, signed=True)
 
 
+class Drawn:
+    """A figure already shown in the notebook (by :func:`show_figure`), with its text alternative.
+
+    As a cell's last value it shows nothing more, so a cell with several drawing calls shows
+    every figure once, whatever comes after each call. Everything else is the Figure's:
+    ``drawn.axes``, ``drawn.savefig(...)``; ``drawn.figure`` is the Figure itself.
+    """
+
+    def __init__(self, figure, alt: str):
+        self.figure = figure
+        self.alt = alt
+
+    def __getattr__(self, name):
+        return getattr(self.figure, name)
+
+    def _ipython_display_(self) -> None:
+        """Shown already: nothing to add when a cell ends with it."""
+
+    def __repr__(self) -> str:
+        return f"<figure shown: {self.alt}>"
+
+
+def figure_html(figure, alt: str, dpi: int = 100) -> str:
+    """The figure as an ``<img>`` (inline PNG) whose ``alt`` text says what it shows: a screen
+    reader reads it, and the picture keeps its meaning where images are off."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
+            f'style="max-width:100%">')
+
+
+def show_figure(figure, alt: str) -> Drawn:
+    """Show ``figure`` now (in a notebook: as an image with the text alternative ``alt``; elsewhere
+    nothing is shown) and return it as :class:`Drawn`. Every drawing function ends with this."""
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(f"show_figure: alt must say what the figure shows, got {alt!r}")
+    try:
+        from IPython import get_ipython
+        from IPython.display import HTML, display
+    except ImportError:  # pragma: no cover - IPython is installed with Jupyter
+        return Drawn(figure, alt)
+    if get_ipython() is not None:
+        display(HTML(figure_html(figure, alt)))
+    return Drawn(figure, alt)
+
+
 def _new_figure(ncols: int, nrows: int = 1, cell_inches: float = 2.6, height_inches=None):
     import matplotlib.pyplot as plt
 

@@ -76,20 +76,24 @@ def make_archive(root: str | os.PathLike) -> str:
     return file_md5(path)
 
 
-def fake_images(n: int, rng: np.random.Generator, noise: float = 0.12
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` images (n, 3, 32, 32) uint8 and their labels (n,) int64, classes balanced."""
+def fake_images(n: int, rng: np.random.Generator, noise: float = 0.12, with_masks: bool = False):
+    """``n`` images (n, 3, 32, 32) uint8 and their labels (n,) int64, classes balanced; with
+    ``with_masks`` also where each image's shape is, (n, 32, 32) bool (lesson 07 measures how
+    much of a saliency map falls inside it)."""
     labels = rng.permutation(np.arange(n) % len(CLASSES)).astype(np.int64)
     images = np.empty((n, 3, 32, 32), dtype=np.float64)
+    masks = np.empty((n, 32, 32), dtype=bool)
     for label in range(len(CLASSES)):
         rows = np.flatnonzero(labels == label)
         mask = _shape_masks(label, len(rows), rng)                      # (k, 32, 32) bool
+        masks[rows] = mask
         foreground = rng.uniform(0, 1, (len(rows), 3, 1, 1))
         # Background: far from the foreground in brightness, so the shape is always visible.
         background = np.clip(1 - foreground + rng.normal(0, 0.15, foreground.shape), 0, 1)
         images[rows] = np.where(mask[:, None], foreground, background)
     images += rng.normal(0, noise, images.shape)
-    return np.clip(images * 255 + 0.5, 0, 255).astype(np.uint8), labels
+    images = np.clip(images * 255 + 0.5, 0, 255).astype(np.uint8)
+    return (images, labels, masks) if with_masks else (images, labels)
 
 
 def _shape_masks(label: int, k: int, rng: np.random.Generator) -> np.ndarray:
