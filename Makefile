@@ -10,6 +10,11 @@ STAMP  := $(VENV)/.installed
 TORCH_INDEX_URL ?=
 PORT ?= 8888
 PYTEST_ARGS ?=
+# Node.js packages the tests use, installed from the npm registry into .venv/node (not globally):
+# axe-core (accessibility checks in the browser tests), configurable-http-proxy (JupyterHub's proxy).
+NODE_DIR   := $(VENV)/node
+NODE_STAMP := $(NODE_DIR)/.installed
+NPM_PACKAGES := axe-core@4.14.1 configurable-http-proxy@5.3.0
 
 .PHONY: lab test venv assignments grade benchmarks clean-venv help
 
@@ -38,7 +43,12 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=. \
 	    --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-test: $(STAMP)
+$(NODE_STAMP): Makefile
+	@command -v npm >/dev/null || { echo "npm is needed for the browser and hub tests: apt-get install nodejs npm"; exit 1; }
+	npm install --silent --no-audit --no-fund --prefix $(NODE_DIR) $(NPM_PACKAGES)
+	@touch $(NODE_STAMP)
+
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 assignments: $(STAMP)
