@@ -35,12 +35,15 @@ import time
 import traceback
 import types
 
-JOB = sys.argv[1] if len(sys.argv) > 1 else "."
-START = int(sys.argv[2]) if len(sys.argv) > 2 else 0  # the first function to check (a restart)
+JOB = "."  # the job folder, set by main() from the command line
 MAX_TRACEBACK = 20  # lines of a student's traceback kept in a record
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """``argv``: the job folder, and the first function to check (0; more after a restart)."""
+    global JOB
+    JOB = argv[0]
+    start = int(argv[1]) if len(argv) > 1 else 0
     import import_guard
 
     import_guard.install(allow_processes=True)  # before numpy: it then runs without ctypes
@@ -50,7 +53,7 @@ def main() -> int:
     _poison_numpy_convolutions(np)
     with open(os.path.join(JOB, "job.json"), encoding="utf-8") as handle:
         job = json.load(handle)
-    for function in job["functions"][START:]:
+    for function in job["functions"][start:]:
         _mark(function, "started")
         child = os.fork()
         if child == 0:  # the child runs the student's code and never returns here
@@ -251,4 +254,4 @@ def _path(function: dict, suffix: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

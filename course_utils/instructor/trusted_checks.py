@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_utils.grading import wire
+from course_utils.instructor import check_runner
 from course_utils.grading.cases import CHECKS
 from course_utils.grading.compare import Judgment, failed, judge_case
 from course_utils.grading.scoring import Verdict, score
@@ -42,7 +43,7 @@ from course_utils.grading.specs import Case, Check
 FUNCTION_SECONDS = 15.0
 #: The most a runner may write back per function (answers and inputs after the call).
 MAX_RESULT_BYTES = 64 * 2**20
-RUNNER = Path(wire.__file__).parents[1] / "instructor" / "check_runner.py"
+RUNNER = Path(check_runner.__file__)  # run as a file in the checking process, never imported there
 GUARD = RUNNER.with_name("import_guard.py")
 WIRE = Path(wire.__file__)
 
