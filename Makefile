@@ -16,11 +16,12 @@ NODE_DIR   := $(VENV)/node
 NODE_STAMP := $(NODE_DIR)/.installed
 NPM_PACKAGES := axe-core@4.14.1 configurable-http-proxy@5.3.0
 
-.PHONY: lab test venv assignments grade benchmarks clean-venv help
+.PHONY: lab test venv start assignments grade benchmarks clean-venv help
 
 help:
 	@echo "make lab          set up .venv if needed and start JupyterLab on 127.0.0.1:$(PORT)"
 	@echo "make test         set up .venv if needed and run every test"
+	@echo "make start ASSIGNMENT=a1_convolution   your own copy of an assignment, in work/ (not tracked)"
 	@echo "make assignments  regenerate assignments/ (student versions) from solutions/"
 	@echo "make grade ASSIGNMENT=a1_convolution   autograde every submission in parallel"
 	@echo "make benchmarks   run the benchmark scripts in benchmarks/"
@@ -50,6 +51,18 @@ $(NODE_STAMP): Makefile
 
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A student's own copy of an assignment, outside the tracked release: `git pull` of a new release
+# never touches it, and nothing the student saves or validates changes a tracked file.
+start:
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make start ASSIGNMENT=a1_convolution"; exit 2; }
+	@test -d assignments/$(ASSIGNMENT) || { echo "no assignments/$(ASSIGNMENT); choose one of: $$(ls assignments)"; exit 2; }
+	@mkdir -p work/$(ASSIGNMENT)
+	@for file in assignments/$(ASSIGNMENT)/*; do \
+	  target=work/$(ASSIGNMENT)/$$(basename $$file); \
+	  if [ -e $$target ]; then echo "kept your $$target"; else cp $$file $$target && chmod u+w $$target && echo "copied $$file -> $$target"; fi; \
+	done
+	@echo "Open work/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb in JupyterLab (make lab); check it with: .venv/bin/nbgrader validate work/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb"
 
 assignments: $(STAMP)
 	$(BIN)/python -m course_utils.instructor.release
