@@ -34,6 +34,7 @@ import sys
 import time
 import traceback
 import types
+import warnings
 
 JOB = "."  # the job folder, set by main() from the command line
 MAX_TRACEBACK = 20  # lines of a student's traceback kept in a record
@@ -98,8 +99,11 @@ def check_function(job: dict, function: dict, np, wire) -> int:
             entry["missing"] = _missing(function["variable"], target, cell_errors)
         else:
             try:
-                got = target(*args, **kwargs)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    got = target(*args, **kwargs)
                 entry["got"] = wire.encode(got, out_arrays)
+                entry["warnings"] = [f"{w.category.__name__}: {w.message}"[:300] for w in caught[:3]]
             except BaseException as error:  # noqa: B036 -- SystemExit too: it is the student's
                 entry["raised"] = _describe(error)
         entry["seconds"] = round(time.perf_counter() - started, 4)
@@ -190,9 +194,10 @@ def _describe(error: BaseException) -> dict:
 
 def _poison_numpy_convolutions(np) -> None:
     """``np.convolve`` and ``np.correlate`` are another library's convolution here: refused."""
+    from import_guard import DelegationError
 
     def refused(*args, **kwargs):
-        raise ImportError("numpy.convolve / numpy.correlate may not be used in this assignment")
+        raise DelegationError("numpy.convolve / numpy.correlate refused: this code may not use them")
 
     for module in (np, getattr(np, "_core", None), getattr(getattr(np, "_core", None), "numeric", None),
                    getattr(getattr(np, "_core", None), "multiarray", None)):

@@ -34,7 +34,7 @@ from pathlib import Path
 from course_utils.grading import wire
 from course_utils.instructor import check_runner
 from course_utils.grading.cases import CHECKS
-from course_utils.grading.compare import Judgment, failed, judge_case
+from course_utils.grading.compare import Judgment, failed, judge_case, wrap_lines
 from course_utils.grading.scoring import Verdict, score
 from course_utils.grading.specs import Case, Check
 
@@ -241,7 +241,19 @@ def judge_function(folder: Path, k: int, function: GradedFunction, restarts) -> 
         judged = [[(case, failed(case, reason)) for case in cases] for _ in check.specs]
         return FunctionResult(function, score(check, judged, reason), notes)
     answers = payload.get("answers", [])
-    answers = answers if isinstance(answers, list) else []
+    answers = [entry for entry in answers if isinstance(entry, dict)] if isinstance(answers, list) else []
+    delegated = next((entry["raised"] for entry in answers if isinstance(entry.get("raised"), dict)
+                      and entry["raised"].get("type") == "DelegationError"), None)
+    if delegated is not None:  # using a banned library costs the whole function
+        reason = delegation_message(check.function, str(delegated.get("message", "")))
+        notes.append(reason.split("\n")[0])
+        judged = [[(case, failed(case, reason)) for case in cases] for _ in check.specs]
+        return FunctionResult(function, score(check, judged, reason), notes)
+    warned = [text for entry in answers for text in entry.get("warnings", []) if isinstance(text, str)]
+    if warned:
+        shown = "; ".join(list(dict.fromkeys(warned))[:3])
+        notes.append(f"{check.function} warned while it was checked: {shown} (a warning alone costs no "
+                     "points, but read it)")
     for error in payload.get("cell_errors", [])[:3]:
         notes.append(f"cell {error['cell']}: {error['error']['type']}: {error['error']['message'][:160]}")
     judged = []
@@ -283,6 +295,16 @@ def _judge_entry(check: Check, index: int, spec, case: Case, entry: dict | None,
     if not isinstance(args, tuple) or not isinstance(kwargs, dict):
         return failed(shown, f"{check.function}: the inputs after the call could not be read")
     return judge_case(spec, shown, got, args, kwargs)
+
+
+def delegation_message(function: str, refused: str) -> str:
+    """What a student reads when their function reached a banned library in the checking process."""
+    from course_utils.grading.delegation import ADVICE
+
+    words = refused.split()
+    if words[:2] == ["import", "of"] and len(words) > 2:  # the import guard's "import of torch refused: ..."
+        refused = f"it uses `import {words[2]}` (refused here)"
+    return wrap_lines([f"DelegationError: {function} delegates instead of computing: {refused}.", ADVICE])
 
 
 def stopped_reason(function: str, stopped: str, where: str) -> str:

@@ -35,7 +35,7 @@ def solution_points(assignment: str, root: Path = ROOT) -> dict[str, float]:
             if cell["metadata"].get("nbgrader", {}).get("grade") and not cell["metadata"]["nbgrader"].get("solution")}
 
 
-POINTS = {assignment: solution_points(assignment) for assignment in ("a1_convolution", "a2_pooling", "a3_backprop")}
+POINTS = {assignment: solution_points(assignment) for assignment in ASSIGNMENTS}
 
 
 def new_course(path: Path, db_url: str | None = None, assignments=ASSIGNMENTS) -> Path:

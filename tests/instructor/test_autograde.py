@@ -9,8 +9,9 @@ solution   the instructor's solution
 blank      the release as is
 bug        max_pool2d forgets the stride
 cheat      relu returns wrong values and first patches numpy's comparison functions
-           (``allclose``, ``isclose``, ``array_equal``, ``testing.assert_*``) to say "equal"
-crash      relu's cell ends the kernel's process (``os._exit(1)``)
+           (``allclose``, ``isclose``, ``array_equal``, ``testing.assert_*``) to say "equal":
+           its kernel's test cell passes, the trusted check does not ("tampering suspected")
+crash      relu's cell ends the kernel's process (``os._exit(1)``): graded 0, with the reason
 slow       every solution cell sleeps 15 s: under the 20 s cell timeout, over ``--timeout``
 flood      relu's cell prints 100,000 lines (8 MB) before defining relu
 =========  ===============================================================================
@@ -200,7 +201,10 @@ def test_progress_prints_one_line_per_student_and_a_summary(serial_and_parallel)
     _, _, students, stdout = serial_and_parallel
     for student in students:
         total = sum(SCORES[student].values())
-        assert re.search(rf"^{student}: {total:g}/10 in \d+\.\d s$", stdout, re.MULTILINE), stdout
+        assert re.search(rf"^{student}: {total:g}/10 in \d+\.\d s( \(.*\))?$", stdout, re.MULTILINE), stdout
+    # the cheat's test cell passed in its kernel, not in the trusted check: the line says so
+    assert re.search(r"^cheat: 8/10 in \d+\.\d s \(tampering suspected: test cell test_relu passed in the "
+                     r"kernel, trusted check failed \(0/2\)\)$", stdout, re.MULTILINE), stdout
     assert re.search(r"^graded 4, failed 0 in \d+\.\d s, \d+\.\d s per submission", stdout, re.MULTILINE)
 
 
@@ -209,8 +213,8 @@ def test_patching_numpys_comparisons_does_not_make_a_wrong_answer_pass(serial_an
     assert gradebook_scores(sqlite(parallel), ["cheat"], ASSIGNMENT)["cheat"]["relu"] == 0
     cell = next(c for c in autograded_notebook(parallel, "cheat", ASSIGNMENT)["cells"]
                 if c["metadata"].get("nbgrader", {}).get("grade_id") == "test_relu")
-    output = cell_text(cell)
-    assert "CheckFailed: relu failed the check" in output and "wrong values" in output
+    output = " ".join(cell_text(cell).split())
+    assert "CheckFailed" in output and "relu failed the check" in output and "wrong values" in output
     assert "expected 0, got 0.5" in output  # the message is as helpful as before
 
 
@@ -220,10 +224,13 @@ def test_a_crash_a_hang_and_a_flood_each_fail_alone_with_the_reason_recorded(rel
     result = parallel_autograde(course, "--jobs", "2", "--timeout", "25")
     seconds = time.perf_counter() - start
     assert result.returncode == 1, result.stdout + result.stderr  # some failed
-    assert "graded 2, failed 2" in result.stdout
+    assert "graded 3, failed 1" in result.stdout
     assert record(course, "solution")["score"] == 10
+    # the kernel died in relu's cell: the cells from there on fail (each function's trusted check
+    # runs the code above its test cell, which exits too), the submission is graded, and says so
     crash = record(course, "crash")
-    assert crash["status"] == "failed" and "the kernel died" in crash["reason"]
+    assert crash["status"] == "graded" and crash["score"] == 0
+    assert "cell relu: the kernel died there; the cells after it were not run" in crash["notes"]
     slow = record(course, "slow")
     assert slow["status"] == "failed" and "still running after 25 s" in slow["reason"]
     assert 25 <= slow["seconds"] < 35
@@ -295,7 +302,7 @@ def test_one_run_grades_several_assignments_as_serial_nbgrader_does_and_stops_ev
             total = sum(expected[student].values())
             assert re.search(rf"^{student} \({assignment}\): {total:g}/10 in", result.stdout, re.MULTILINE)
             assert json.loads((parallel / ".autograde" / assignment / f"{student}.json").read_text())["score"] == total
-    assert gradebook_scores(sqlite(parallel), ["bug"], a1)["bug"]["zero_pad"] == 0  # the bug was seen
+    assert gradebook_scores(sqlite(parallel), ["bug"], a1)["bug"]["zero_pad"] < 2  # the bug was seen
     assert not processes_in(parallel), "kernels stopped in the background must still be gone"
 
 

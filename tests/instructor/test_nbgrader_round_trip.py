@@ -12,7 +12,8 @@ student    a1_convolution                                         a2_pooling
 solution   the instructor's solution                              the instructor's solution
 blank      the release as is                                      the release as is
 bug        zero_pad hard-codes the padding (conv2d calls it)      max_pool2d forgets stride
-hang       conv2d never returns (stopped by the cell timeout)     the release as is
+           (partial credit: the groups of checks it passes)
+hang       conv2d never returns (stopped by the timeouts)         the release as is
 tamper     output_size is wrong and its test cell deleted;        relu modifies x in place and
            conv2d delegates to course_utils.reference and its     its test cell is edited;
            test cell is edited to pass                            max_pool2d delegates
@@ -99,11 +100,15 @@ def submissions(course: Path) -> dict[str, dict[str, dict]]:
     }
 
 
+# The points are shared equally by each function's groups of checks (course_utils.grading.scoring):
+# a bug costs the groups it fails.
 EXPECTED = {  # student -> assignment -> grade_id -> points
     "solution": POINTS,
     "blank": {name: dict.fromkeys(points, 0) for name, points in POINTS.items()},
     "bug": {
-        "a1_convolution": {"output_size": 2, "zero_pad": 0, "conv_single_step": 2, "conv2d": 0},
+        # zero_pad padded by 1 whatever pad says: right on the worked example (pad 1), and its
+        # float32 and unchanged-input properties then count: 3 of 5 groups; conv2d calls it.
+        "a1_convolution": {"output_size": 2, "zero_pad": 2 * 3 / 5, "conv_single_step": 2, "conv2d": 0},
         "a2_pooling": {"relu": 2, "max_pool2d": 0, "avg_pool2d": 4},
     },
     "hang": {
@@ -112,7 +117,8 @@ EXPECTED = {  # student -> assignment -> grade_id -> points
     },
     "tamper": {
         "a1_convolution": {"output_size": 0, "zero_pad": 2, "conv_single_step": 2, "conv2d": 0},
-        "a2_pooling": {"relu": 0, "max_pool2d": 0, "avg_pool2d": 4},
+        # relu's values are right, but it writes into x: only "input left unchanged" fails
+        "a2_pooling": {"relu": 2 * 3 / 4, "max_pool2d": 0, "avg_pool2d": 4},
     },
     "warns": POINTS,
 }
@@ -184,19 +190,20 @@ def test_blank_release_scores_zero_and_the_batch_finishes(course, assignment):
 
 
 def test_a_bug_loses_only_its_function_and_the_functions_that_call_it(course):
-    assert scores(course, "bug", "a1_convolution") == EXPECTED["bug"]["a1_convolution"]
-    assert scores(course, "bug", "a2_pooling") == EXPECTED["bug"]["a2_pooling"]
-    zero_pad_output = cell_text(autograded_cell(course, "bug", "a1_convolution", "test_zero_pad"))
+    assert scores(course, "bug", "a1_convolution") == pytest.approx(EXPECTED["bug"]["a1_convolution"])
+    assert scores(course, "bug", "a2_pooling") == pytest.approx(EXPECTED["bug"]["a2_pooling"])
+    zero_pad_output = " ".join(cell_text(autograded_cell(course, "bug", "a1_convolution", "test_zero_pad")).split())
     assert "Probably: the padding looks hard-coded to 1" in zero_pad_output
-    max_pool_output = cell_text(autograded_cell(course, "bug", "a2_pooling", "test_max_pool2d"))
+    max_pool_output = " ".join(cell_text(autograded_cell(course, "bug", "a2_pooling", "test_max_pool2d")).split())
     assert "Probably: you forgot the stride when placing the window" in max_pool_output
 
 
 def test_a_function_that_never_returns_is_stopped_by_the_timeout_and_the_rest_grades(course):
     assert scores(course, "hang", "a1_convolution") == EXPECTED["hang"]["a1_convolution"]
-    output = cell_text(autograded_cell(course, "hang", "a1_convolution", "test_conv2d"))
-    assert "CellTimeoutError: this cell ran for more than 20 s and was stopped" in output
-    assert "while True" in output  # the interrupted line of the student's code is shown too
+    output = " ".join(cell_text(autograded_cell(course, "hang", "a1_convolution", "test_conv2d")).split())
+    # one plain line: which function, how long, what to look for -- no traceback into numpy
+    assert "conv2d was stopped: still running after 15 s" in output
+    assert "look for a loop that never ends" in output and "KeyboardInterrupt" not in output
     assert scores(course, "tamper", "a1_convolution") == EXPECTED["tamper"]["a1_convolution"]  # graded after
 
 
@@ -206,9 +213,9 @@ def test_edited_and_deleted_test_cells_are_graded_with_the_original_tests(course
     assert "grading.check_output_size(output_size, hidden=True)" in "".join(restored["source"])
     assert scores(course, "tamper", "a1_convolution")["output_size"] == 0
     # relu modifies x in place and its test cell was edited to `pass`: the original test runs.
-    relu_output = cell_text(autograded_cell(course, "tamper", "a2_pooling", "test_relu"))
+    relu_output = " ".join(cell_text(autograded_cell(course, "tamper", "a2_pooling", "test_relu")).split())
     assert "modified its input in place" in relu_output
-    assert scores(course, "tamper", "a2_pooling")["relu"] == 0
+    assert scores(course, "tamper", "a2_pooling")["relu"] == pytest.approx(EXPECTED["tamper"]["a2_pooling"]["relu"])
     assert scores(course, "tamper", "a2_pooling")["avg_pool2d"] == 4
 
 
@@ -224,8 +231,8 @@ def test_a_warning_from_a_right_answer_costs_no_points_and_is_shown(course):
 def test_a_delegating_function_scores_zero(course):
     for assignment, function in (("a1_convolution", "conv2d"), ("a2_pooling", "max_pool2d")):
         assert scores(course, "tamper", assignment)[function] == 0
-        output = cell_text(autograded_cell(course, "tamper", assignment, f"test_{function}"))
-        assert "DelegationError" in output and "course_utils.reference" in output
+        output = " ".join(cell_text(autograded_cell(course, "tamper", assignment, f"test_{function}")).split())
+        assert "DelegationError" in output and "course_utils" in output
 
 
 def test_every_student_gets_feedback_html(course):
@@ -234,7 +241,7 @@ def test_every_student_gets_feedback_html(course):
             page = course["path"] / "feedback" / student / assignment / f"{assignment}.html"
             assert page.exists(), f"no feedback for {student}/{assignment}"
             assert "<html" in page.read_text()[:2000].lower()
-    bug_page = (course["path"] / "feedback" / "bug" / "a1_convolution" / "a1_convolution.html").read_text()
+    bug_page = " ".join((course["path"] / "feedback" / "bug" / "a1_convolution" / "a1_convolution.html").read_text().split())
     assert "hard-coded to 1" in bug_page  # the student reads what is probably wrong
 
 
@@ -248,7 +255,7 @@ def test_exported_csv_matches_the_gradebook(course):
             assert float(row["score"]) == pytest.approx(submission.score)
             assert float(row["max_score"]) == pytest.approx(submission.max_score) == 10
             expected = sum(EXPECTED[row["student_id"]][row["assignment"]].values())
-            assert float(row["score"]) == expected
+            assert float(row["score"]) == pytest.approx(expected, abs=1e-3)
 
 
 def test_grading_time_per_submission_is_reported(course):
