@@ -56,9 +56,14 @@ class CheckTimeout(CheckFailed):
 
 
 def render_failure(error: BaseException) -> list[str]:
-    """``["CheckFailed: <first line>", <the other lines>...]``: what a failed check shows."""
+    """``["CheckFailed: <first line>", <the other lines>...]``: what a failed check shows (the
+    name on a line of its own when the first line would then pass 80 characters, which
+    nbgrader's validate would cut)."""
+    name = type(error).__name__
     lines = str(error).split("\n")
-    return [f"\x1b[0;31m{type(error).__name__}\x1b[0m: {lines[0]}", *lines[1:]]
+    if len(name) + 2 + len(lines[0]) <= 80:
+        return [f"\x1b[0;31m{name}\x1b[0m: {lines[0]}", *lines[1:]]
+    return [f"\x1b[0;31m{name}\x1b[0m:", *lines]
 
 
 @dataclass
@@ -272,11 +277,11 @@ class TimeBudget:
         self.armed = False
 
     def _stop(self, signum, frame):
-        raise CheckTimeout(
+        raise CheckTimeout(wrap_lines([
             f"{self.name}: stopped after {self.seconds:g} s in the check '{self.case}'. A right "
             "answer takes well under a second: look for a loop that never ends (a while loop "
             "whose condition never changes, an index that is never increased)."
-        )
+        ]))
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):

@@ -12,11 +12,13 @@ import time
 import traceback
 import warnings
 
+import re
+
 import numpy as np
 import pytest
 
 from course_utils import grading, reference
-from course_utils.grading import DelegationError, rel_error
+from course_utils.grading import CheckFailed, DelegationError, rel_error
 
 from solution_checks import assert_bug_is_named, failure_message, solution_functions  # tests/solution_checks.py
 
@@ -499,3 +501,36 @@ def test_the_students_own_helpers_and_plain_numpy_are_allowed():
 
     grading.check_conv2d(conv2d)
     grading.check_conv2d(conv2d, hidden=True)
+
+
+def test_a_function_that_never_returns_is_stopped_with_one_plain_line(monkeypatch):
+    from course_utils.grading import checks
+
+    monkeypatch.setattr(checks, "CHECK_SECONDS", 1.0)
+
+    def relu(x):
+        while True:
+            pass
+
+    with pytest.raises(checks.CheckTimeout) as stopped:
+        grading.check_relu(relu)
+    shown = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in stopped.value._render_traceback_()]
+    text = " ".join(" ".join(shown).split())  # one message, no traceback into numpy or the checks
+    assert text.startswith("CheckTimeout: relu: stopped after 1 s in the check 'worked numbers")
+    assert "look for a loop that never ends" in text and "Traceback" not in text
+    assert all(len(line) <= 83 for line in shown)
+
+
+def test_a_failed_check_shows_the_message_and_the_hint_first_in_lines_validate_shows_whole():
+    def relu(x):
+        return np.abs(x)
+
+    with pytest.raises(CheckFailed) as failed:
+        grading.check_relu(relu)
+    shown = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in failed.value._render_traceback_()]
+    text = "\n".join(shown)
+    assert text.startswith("CheckFailed:") and "relu failed the check 'worked numbers" in " ".join(shown[:2])
+    probably = next(i for i, line in enumerate(shown) if "Probably:" in line)
+    assert probably <= 3 and "Probably: you took the absolute value" in shown[probably]
+    assert all(len(line) <= 83 for line in shown)  # nbgrader validate cuts longer lines (4 + 83 > 86)
+    assert "Traceback" not in "\n".join(shown)

@@ -131,12 +131,12 @@ def course(tmp_path_factory):
     """Run the cycle once; return the course folder and timings."""
     course = new_course(tmp_path_factory.mktemp("course"))
     by_student = submissions(course)
-    timings = {}
+    timings, logs = {}, {}
     for assignment in ASSIGNMENTS:
         lms_download(course, assignment, {student: nbs[assignment] for student, nbs in by_student.items()})
         nbgrader(course, "zip_collect", assignment)
         start = time.perf_counter()
-        nbgrader(course, "autograde", assignment)
+        logs[assignment] = nbgrader(course, "autograde", assignment).stderr
         timings[assignment] = time.perf_counter() - start
         nbgrader(course, "generate_feedback", assignment)
     nbgrader(course, "export")
@@ -146,7 +146,7 @@ def course(tmp_path_factory):
     for assignment, seconds in timings.items():
         waits = " (one of them waits out the 20 s cell timeout)" if assignment == "a1_convolution" else ""
         print(f"  {assignment}: {seconds:.1f} s in all{waits}, {seconds / count:.1f} s per submission")
-    return {"path": course, "timings": timings, "students": sorted(by_student)}
+    return {"path": course, "timings": timings, "students": sorted(by_student), "logs": logs}
 
 
 def gradebook(course):
@@ -217,6 +217,31 @@ def test_edited_and_deleted_test_cells_are_graded_with_the_original_tests(course
     assert "modified its input in place" in relu_output
     assert scores(course, "tamper", "a2_pooling")["relu"] == pytest.approx(EXPECTED["tamper"]["a2_pooling"]["relu"])
     assert scores(course, "tamper", "a2_pooling")["avg_pool2d"] == 4
+
+
+def log_by_student(log: str) -> dict[str, str]:
+    """nbgrader's autograde log cut into one piece per student (at "Sanitizing .../<student>/...")."""
+    pieces, student = {}, None
+    for line in log.splitlines():
+        if "Sanitizing" in line and "/submitted/" in line:
+            student = line.split("/submitted/")[1].split("/")[0]
+        if student:
+            pieces[student] = pieces.get(student, "") + line + "\n"
+    return pieces
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_only_real_edits_of_test_cells_are_warned_about(course, assignment):
+    # The gradebook's test cells hold the hidden tests, the released ones do not: restoring them
+    # is normal and says nothing; an edited or deleted test cell is worth a warning.
+    pieces = log_by_student(course["logs"][assignment])
+    assert set(pieces) == set(course["students"])
+    for student, text in pieces.items():
+        changed = [line for line in text.splitlines() if "has changed" in line]
+        if student == "tamper":
+            assert changed, text[-2000:]
+        else:
+            assert not changed, f"{student}: {changed}"
 
 
 def test_a_warning_from_a_right_answer_costs_no_points_and_is_shown(course):
