@@ -48,6 +48,7 @@ def main(argv: list[str]) -> int:
     import import_guard
 
     import_guard.install(allow_processes=True)  # before numpy: it then runs without ctypes
+    sys.meta_path.insert(0, _RefuseBanned(import_guard))
     import numpy as np
     import wire
 
@@ -141,6 +142,20 @@ def run_cell(cell: dict, namespace: dict) -> list[dict]:
         for name in stubs:
             sys.modules.pop(name, None)
     return errors
+
+
+class _RefuseBanned:
+    """A finder that names the refusal: ``importlib.import_module("course_utils.reference")`` raises
+    no audit event, and those packages are not on disk here, so without it the student would
+    read a plain ModuleNotFoundError. (Removing it changes nothing but the message.)"""
+
+    def __init__(self, guard):
+        self.guard = guard
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in self.guard.BANNED:
+            raise self.guard.DelegationError(f"import of {name} refused: this code may not use it")
+        return None
 
 
 class _Refused(types.ModuleType):

@@ -242,11 +242,10 @@ def judge_function(folder: Path, k: int, function: GradedFunction, restarts) -> 
         return FunctionResult(function, score(check, judged, reason), notes)
     answers = payload.get("answers", [])
     answers = [entry for entry in answers if isinstance(entry, dict)] if isinstance(answers, list) else []
-    delegated = next((entry["raised"] for entry in answers if isinstance(entry.get("raised"), dict)
-                      and entry["raised"].get("type") == "DelegationError"), None)
+    delegated = next((entry["raised"] for entry in answers if _delegated(entry.get("raised"))), None)
     if delegated is not None:  # using a banned library costs the whole function
         reason = delegation_message(check.function, str(delegated.get("message", "")))
-        notes.append(reason.split("\n")[0])
+        notes.append(" ".join(reason.split()).split(". In this assignment")[0])
         judged = [[(case, failed(case, reason)) for case in cases] for _ in check.specs]
         return FunctionResult(function, score(check, judged, reason), notes)
     warned = [text for entry in answers for text in entry.get("warnings", []) if isinstance(text, str)]
@@ -295,6 +294,19 @@ def _judge_entry(check: Check, index: int, spec, case: Case, entry: dict | None,
     if not isinstance(args, tuple) or not isinstance(kwargs, dict):
         return failed(shown, f"{check.function}: the inputs after the call could not be read")
     return judge_case(spec, shown, got, args, kwargs)
+
+
+def _delegated(raised) -> bool:
+    """Did a call end by reaching a banned library (refused by the guard, or absent)?"""
+    from course_utils.grading.delegation import BANNED_PACKAGES
+
+    if not isinstance(raised, dict):
+        return False
+    if raised.get("type") == "DelegationError":
+        return True
+    message = str(raised.get("message", ""))
+    return raised.get("type") == "ModuleNotFoundError" and any(
+        f"'{package}'" in message or f"'{package}." in message for package in BANNED_PACKAGES)
 
 
 def delegation_message(function: str, refused: str) -> str:
