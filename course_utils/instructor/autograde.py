@@ -156,6 +156,9 @@ class Worker:
         if process is not None:
             _kill_tree(process)
             process.wait()
+            from course_utils.instructor.pids_cgroup import sweep_orphans
+
+            sweep_orphans()  # a killed worker's sandboxes (kernel, checker) leave their cgroups
 
 
 def _kill_tree(process: subprocess.Popen) -> None:
@@ -176,6 +179,7 @@ def _kill_tree(process: subprocess.Popen) -> None:
             child.kill()
         except Exception:
             pass
+
 
 
 def grade_student(worker: Worker, assignment: str, student: str, submitted: float,

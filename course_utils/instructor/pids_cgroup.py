@@ -41,6 +41,31 @@ def pids_hierarchy() -> str | None:
     return None
 
 
+PREFIX = "course-sandbox-"
+
+
+def sweep_orphans() -> list[str]:
+    """Remove the sandbox cgroups whose creating process is gone (a grading worker killed for a
+    timeout never cleans up after itself), killing what is left in them; return their paths."""
+    try:
+        parent = pids_hierarchy()
+        names = os.listdir(parent) if parent else []
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        if not name.startswith(PREFIX):
+            continue
+        creator = name[len(PREFIX):].split("-")[0]
+        if creator.isdigit() and not os.path.exists(f"/proc/{creator}"):
+            try:
+                PidsCgroup(os.path.join(parent, name)).remove()
+                removed.append(os.path.join(parent, name))
+            except OSError:
+                continue
+    return removed
+
+
 @dataclass
 class PidsCgroup:
     """A pids cgroup of its own for one sandbox, capping its processes and threads at
@@ -57,7 +82,8 @@ class PidsCgroup:
             parent = pids_hierarchy()
             if parent is None or not os.access(parent, os.W_OK):
                 return None
-            path = os.path.join(parent, f"course-sandbox-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+            sweep_orphans()
+            path = os.path.join(parent, f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}")
             os.mkdir(path)
         except OSError:
             return None
