@@ -62,6 +62,7 @@ def main(argv: list[str]) -> int:
             code = 1
             try:
                 os.setpgid(0, 0)
+                sys.addaudithook(_refuse_processes_and_signals)
                 code = check_function(job, function, np, wire)
             finally:
                 os._exit(code)
@@ -72,6 +73,16 @@ def main(argv: list[str]) -> int:
 
 
 # --- in the child ---------------------------------------------------------------------------
+
+def _refuse_processes_and_signals(event, args, refused=frozenset({
+        "os.fork", "os.forkpty", "os.kill", "os.killpg", "signal.pthread_kill", "os.system",
+        "os.exec", "os.posix_spawn", "os.spawn", "subprocess.Popen", "pty.spawn"})):
+    """The child's own audit hook (added after the fork, never removed): the student's code may
+    start no process and signal none -- a fork bomb or ``os.kill(os.getppid(), 9)`` fails as a
+    statement of its cell, and the checking goes on."""
+    if event in refused:
+        raise PermissionError(f"{event} refused while a function is checked")
+
 
 def check_function(job: dict, function: dict, np, wire) -> int:
     """Run the cells above the function's test cell, then its cases; write the result file."""

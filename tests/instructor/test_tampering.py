@@ -58,8 +58,8 @@ ATTACKS = {
                    "np.isclose = lambda a, b, *r, **k: np.ones(np.broadcast_shapes(np.shape(a), np.shape(b)), bool)\n"
                    "np.testing.assert_allclose = lambda *a, **k: None" + WRONG_RELU,
     "patch_builtins": "import builtins\n_real = builtins.isinstance\n"
-                      "builtins.isinstance = lambda o, t: True if t is not type else _real(o, t)\n"
-                      "builtins.len = lambda o: 0" + WRONG_RELU,
+                      "builtins.isinstance = lambda o, t: True if getattr(t, '__name__', '') == 'ndarray' "
+                      "else _real(o, t)" + WRONG_RELU,
     "hidden_torch": "import numpy as np\n"
                     "def relu(x):\n    t = __import__('to' + 'rch')\n"
                     "    return t.relu(t.from_numpy(x)).numpy()\n",
@@ -212,7 +212,7 @@ def test_every_attack_scores_zero_for_the_wrong_function_and_costs_nothing_else(
     command, course, result, _, _ = graded
     got = scores(course, [attacker])[attacker]
     assert got["relu"] == 0, (command, attacker, got)
-    if attacker not in ("endless_loop",):
+    if attacker not in ("patch_builtins",):  # lying builtins break the student's own later code too
         # the tricks do not stop the other functions from being graded (each checked in a
         # process that runs only the code above its own test cell; statements run one by one)
         assert got["max_pool2d"] == 4 and got["avg_pool2d"] == 4, (command, attacker, got)
