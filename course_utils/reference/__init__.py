@@ -4,21 +4,6 @@ NCHW layout, cross-correlation, floor output sizes (pooling rounds up with ``cei
 Lessons call these; assignment tests compare students' functions against them; ``tests/``
 compares them against PyTorch (``tests/lessons/test_reference_opinfo.py``: with PyTorch's own test inputs).
 
-function          what                                                  lesson
-================  ====================================================  ===========
-output_size       ``floor((n + 2p - d(k-1) - 1) / s) + 1``              02
-pad               zero-pad the last two axes                            02
-conv2d            vectorized cross-correlation (im2col + one matmul)    01
-conv2d_naive      the same as readable loops                            01
-relu, softmax     activations (also leaky_relu, sigmoid, tanh, activation)  03
-max_pool2d        max over each window                                  04
-avg_pool2d        mean over each window (padded zeros count)            04
-conv2d_backward   gradients of conv2d (x, weight, bias)                 06
-relu_backward     ReLU gates the gradient                               06
-max_pool2d_backward  max pooling routes it to the winner (PyTorch ties) 06
-avg_pool2d_backward  average pooling spreads it evenly              06
-================  ====================================================  ===========
-=======
 ===================  ====================================================  ======
 function             what                                                  lesson
 ===================  ====================================================  ======
