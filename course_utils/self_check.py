@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from course_utils import images, kernels
+from course_utils import conv_variants, images, kernels
 from course_utils.reference import (
     avg_pool2d,
     avg_pool2d_backward,
@@ -30,6 +30,7 @@ from course_utils.reference import (
     relu,
     softmax,
 )
+from course_utils.reference.receptive_field import Layer, receptive_fields
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,45 @@ EXERCISES: dict[str, Exercise] = {
                    "PyTorch keeps the *first* maximum of a tie (row by row), not the last."),
                   (avg_pool2d_backward(POOL_TIES_GRAD, POOL_TIES, 2),
                    "That is average pooling's gradient; max pooling routes it all to one cell.")),
+    ),
+    # Lesson 07 ---------------------------------------------------------------------------
+    "07.field_size": Exercise(
+        expected=receptive_fields([Layer("a", 3), Layer("b", 3), Layer("pool", 2, 2),
+                                   Layer("c", 3)])[-1].size,  # 3, 5, 6, then 6 + 2 * 2 = 10
+        hint="Go layer by layer: r grows by (k - 1) * j, and after the pool j = 2.",
+        mistakes=((8, "After the 2x2 pool neighbouring units are 2 pixels apart (j = 2), so "
+                      "the last 3x3 conv adds (3 - 1) * 2 = 4 pixels, not 2."),
+                  (7, "A 3x3 conv adds k - 1 = 2 pixels, a 2x2 pool k - 1 = 1 (times the jump): "
+                      "3, 5, 6, then + 4."),
+                  (12, "The pool adds (2 - 1) * 1 = 1 pixel, not 2: 3, 5, 6, 10.")),
+    ),
+    "07.dilated_width": Exercise(
+        expected=conv_variants.dilate_kernel(np.ones((3, 3)), 3).shape[-1],
+        hint="The 3 weights of a row are d = 3 pixels apart: d * (k - 1) + 1.",
+        mistakes=((9, "That is k * d; the first weight needs no gap before it: d * (k - 1) + 1."),
+                  (3, "Dilation does not add weights, but it spreads them: the span grows.")),
+    ),
+    "07.separable_parameters": Exercise(
+        expected=sum(conv_variants.separable_cost(32, 64, 3, 16, padding=1),
+                     conv_variants.ConvCost(0, 0)).parameters,  # 32 * 9 + 32 * 64 = 2336
+        hint="Depthwise: one 3x3 filter per input channel. Pointwise: a 1x1 conv from 32 to 64 "
+             "channels, 32 weights per output channel.",
+        mistakes=((32 * 64 * 9, "That is the standard 3x3 convolution."),
+                  (64 * 9 + 32 * 64, "The depthwise step has one filter per *input* channel (32)."),
+                  (32 * 9, "Add the pointwise 1x1 layer: 32 x 64 weights."),
+                  (32 * 64, "Add the depthwise 3x3 filters: 32 x 9 weights.")),
+    ),
+    "07.pool_indices": Exercise(
+        expected=max_pool2d(POOL_TIES, 2, return_indices=True)[1],
+        hint="Each index is row * W + column of the winner in the whole 4x4 map (W = 4), not "
+             "its place inside the window; on a tie the first maximum, row by row, wins.",
+        mistakes=((np.array([[1, 0], [1, 0]]),
+                   "Those are places inside each 2x2 window; PyTorch counts in the whole map: "
+                   "row * 4 + column."),
+                  (np.array([[4, 8], [6, 10]]),
+                   "Rows and columns swapped: the flat index is row * W + column."),
+                  (np.array([[4, 6], [9, 15]]),
+                   "On a tie the *first* maximum (row by row) wins, as in lesson 06.")),
     ),
 }
 

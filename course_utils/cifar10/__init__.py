@@ -12,6 +12,7 @@ training          ``train(model, train_batches, test_batches, config)``, checkpo
 metrics           ``evaluate``, accuracy, per-class accuracy, confusion matrix
 plots             image grids, curves, the confusion matrix, filters, the speed ladder
 speed_ladder      "How fast can it go": the speed-record ideas added one at a time
+attribution       lesson 07: layer geometry, measured footprints, saliency, Grad-CAM, mask overlap
 ================  ==============================================================================
 
 A batch passes each module once: ``load_cifar10`` -> ``DeviceBatches`` (built once in the

@@ -16,6 +16,8 @@ pooling_explorer()            map, max/average, size, stride, window position   
 feature_map_explorer()        a bank of kernels on the photo, ReLU, pooling         01, 04
 gradient_explorer()           output cell, stride, padding, dilation -> the input    06
                               pixels and weights its gradient reaches
+receptive_field_explorer()    layer and unit of a network -> its receptive field     07
+                              on the photo, paths from each pixel
 ============================  ====================================================  ======
 """
 
@@ -37,6 +39,7 @@ from course_utils.widgets.pooling import (
     pool_window,
     pooling_explorer,
 )
+from course_utils.widgets.receptive_field import draw_receptive_field, receptive_field_explorer
 from course_utils.widgets.relu import draw_relu, relu_explorer
 from course_utils.widgets.shape import draw_shape, shape_explorer
 
@@ -48,6 +51,7 @@ __all__ = [
     "draw_feature_maps",
     "draw_gradient",
     "draw_pooling",
+    "draw_receptive_field",
     "draw_relu",
     "draw_shape",
     "example_feature_map",
@@ -59,6 +63,7 @@ __all__ = [
     "pool_arithmetic",
     "pool_window",
     "pooling_explorer",
+    "receptive_field_explorer",
     "relu_explorer",
     "shape_explorer",
     "shape_warning",
