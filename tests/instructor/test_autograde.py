@@ -349,3 +349,32 @@ def test_the_course_runs_on_a_postgresql_gradebook(postgres, tmp_path):
     assert gradebook_scores(url, students, ASSIGNMENT) == {s: SCORES[s] for s in students}
     nbgrader(course, "export", db_url=url)
     assert (course / "grades.csv").read_text().count(ASSIGNMENT) == len(students)
+
+
+def test_without_bubblewrap_grading_stops_and_says_how_to_install_it_unless_no_sandbox(released, tmp_path):
+    course = course_copy(released, tmp_path, "nobwrap", ("solution", "cheat"))
+    env = {**course_env(), "COURSE_BWRAP": str(tmp_path / "no-bwrap-here")}
+    stopped = subprocess.run([sys.executable, "-m", "course_utils.instructor.autograde", ASSIGNMENT],
+                             cwd=course, env=env, capture_output=True, text=True, timeout=300)
+    assert stopped.returncode != 0
+    said = stopped.stdout + stopped.stderr
+    assert "apt-get install bubblewrap" in said and "--no-sandbox" in said
+    assert not (course / ".autograde" / ASSIGNMENT).exists()  # nothing was graded
+
+    serial = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT], cwd=course,
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert "apt-get install bubblewrap" in serial.stdout + serial.stderr
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(sqlite(course), course_id=COURSE_ID) as gradebook:  # nothing was graded
+        with pytest.raises(MissingEntry):
+            gradebook.find_submission(ASSIGNMENT, "solution")
+
+    partial = subprocess.run([sys.executable, "-m", "course_utils.instructor.autograde", ASSIGNMENT,
+                              "--jobs", "2", "--no-sandbox"], cwd=course, env=env,
+                             capture_output=True, text=True, timeout=600)
+    assert partial.returncode == 0, partial.stdout + partial.stderr
+    lines = [line for line in partial.stdout.splitlines() if line.startswith(("solution:", "cheat:"))]
+    assert len(lines) == 2 and all("no sandbox: tampering protection is partial" in line for line in lines)
+    scores = gradebook_scores(sqlite(course), ["solution", "cheat"], ASSIGNMENT)
+    assert scores == {student: SCORES[student] for student in ("solution", "cheat")}  # trusted all the same
