@@ -79,7 +79,7 @@ c.Autograde.autograde_preprocessors = [
 # split) and the trusted verdict gives the share of groups passed. False: all or nothing.
 c.TrustedGrading.partial_credit = True
 # Seconds one graded function may take in the checking process (its cells and all its cases).
-c.TrustedGrading.function_seconds = 15
+c.TrustedGrading.function_seconds = 10
 
 # --- collecting downloads from a learning platform (nbgrader zip_collect) ----------------------
 # Put the downloaded zip archives or files in downloaded/<assignment>/archive/ and run

@@ -81,6 +81,10 @@ class Report:
         return f"{self.function}: all {len(self.passed)} {self.label} passed ({names})"
 
 
+#: Set (to "1") in the kernel by the course's autograde pipeline when the trusted check decides
+#: the scores (course_utils.instructor.preprocessors): the hidden checks then run only there.
+TRUSTED_FLAG = "COURSE_TRUSTED_GRADING"
+
 #: Seconds one check (all its cases) may take in the kernel before it is stopped; a right loop
 #: solution needs well under one. nbgrader's cell timeout (20 s) covers a visible and a hidden
 #: check in one test cell. ``COURSE_CHECK_SECONDS`` overrides it.
@@ -231,6 +235,12 @@ def run_named_check(function, name: str, hidden: bool) -> None:
     which groups of checks pass (:mod:`course_utils.grading.scoring`)."""
     __tracebackhide__ = True
     check = CHECKS[name]
+    if hidden and os.environ.get(TRUSTED_FLAG) == "1":
+        # nbgrader's autograde with the course's trusted check: it runs every case, visible and
+        # hidden, in a process of its own and decides the score; running them here too would
+        # only take time.
+        print(f"{name}: the hidden checks are run by the grader's trusted check")
+        return
     cases = check.hidden() if hidden else check.visible()
     if not callable(function):
         raise CheckFailed(f"{name}: expected your function, got {describe(function)}")

@@ -39,6 +39,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Float, default
 from traitlets.config import Configurable
 
+from course_utils.grading.checks import TRUSTED_FLAG
 from course_utils.instructor.trusted_checks import FUNCTION_SECONDS, check_notebook
 
 PARTIAL_PROTECTION = "no sandbox: tampering protection is partial"
@@ -132,7 +133,8 @@ def course_kernel_manager() -> type:
             # PYTHONPATH: the bound copy of the package, also where it is not installed (a
             # course that puts it on PYTHONPATH); inside, that folder holds only the package.
             return {"NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", "autograde"),
-                    "PYTHONPATH": os.path.dirname(package)}
+                    "PYTHONPATH": os.path.dirname(package),
+                    TRUSTED_FLAG: os.environ.get(TRUSTED_FLAG, "0")}
 
     return CourseKernelManager
 
@@ -158,8 +160,18 @@ class Execute(NbgraderExecute):
         self._died_in = None
 
     def preprocess(self, nb, resources=None, km=None):
+        """Run the notebook; where the trusted check follows in this pipeline, the kernel skips
+        the hidden checks (``grading.check_<name>(f, hidden=True)``): that check runs them."""
         self._died_in = None
-        return super().preprocess(nb, resources, km)
+        saved = os.environ.get(TRUSTED_FLAG)
+        os.environ[TRUSTED_FLAG] = "1" if trusted_grading_follows(self.config) else "0"
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            if saved is None:
+                os.environ.pop(TRUSTED_FLAG, None)
+            else:
+                os.environ[TRUSTED_FLAG] = saved
 
     def preprocess_cell(self, cell, resources, index):
         if self._died_in is not None:
@@ -179,6 +191,19 @@ class Execute(NbgraderExecute):
 
 
 SandboxedExecute = Execute
+
+
+def trusted_grading_follows(config) -> bool:
+    """Does this configuration's autograde pipeline hold :class:`TrustedGrading`?"""
+    from nbgrader.converters import Autograde
+    from traitlets.config.loader import LazyConfigValue
+
+    default = Autograde.autograde_preprocessors.default()
+    entries = config.Autograde.get("autograde_preprocessors", default) if config is not None else default
+    if isinstance(entries, LazyConfigValue):
+        entries = entries.get_value(default)
+    names = [entry if isinstance(entry, str) else f"{entry.__module__}.{entry.__qualname__}" for entry in entries]
+    return any(name.endswith(".TrustedGrading") for name in names)
 
 
 def _error_output(name: str, text: str) -> NotebookNode:
@@ -227,14 +252,18 @@ class TrustedGrading(NbGraderPreprocessor):
             fraction = 1.0 if fraction == 1.0 else 0.0
         score = round(points * fraction, 4)
         cell.outputs = verdict_outputs(results, points, score)
+        # The kernel's test cell ran the visible checks (the hidden ones run in the trusted check
+        # only): compare it with the trusted verdict on those same visible cases.
         kernel_passed = kernel_score is not None and kernel_score >= points
+        trusted_passed = all(result.visible_passed for result in results)
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
         note = None
-        if kernel_passed and score < points:
-            note = (f"tampering suspected: test cell {cell.metadata['nbgrader']['grade_id']} passed in the "
-                    f"kernel, trusted check failed ({score:g}/{points:g})")
-        elif not kernel_passed and score >= points:
-            note = (f"test cell {cell.metadata['nbgrader']['grade_id']} failed in the kernel, trusted check "
-                    f"passed ({score:g}/{points:g}); the trusted verdict counts")
+        if kernel_passed and not trusted_passed:
+            note = (f"tampering suspected: test cell {grade_id} passed in the kernel, trusted check failed "
+                    f"({score:g}/{points:g})")
+        elif not kernel_passed and trusted_passed:
+            note = (f"test cell {grade_id} failed in the kernel, trusted check passed its visible cases "
+                    f"({score:g}/{points:g}); the trusted verdict counts")
         if note:
             self.log.warning("%s: %s", student, note)
         cell.metadata[METADATA_KEY] = {
@@ -252,7 +281,7 @@ def verdict_outputs(results, points: float, score: float) -> list[NotebookNode]:
     lines = []
     for result in results:
         verdict = result.verdict
-        cases = len(result.function.check.visible()) + len(result.function.check.hidden())
+        cases = len(result.function.cases)
         mark = "\N{CHECK MARK}" if verdict.passed else "\N{BALLOT X}"
         lines.append(f"{mark} {verdict.function}: {verdict.summary()}, checked by the grader on {cases} cases")
         for output, groups in verdict.outputs:

@@ -23,6 +23,7 @@ functions after the one it was checking; each function's failure keeps its reaso
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import shutil
@@ -40,7 +41,7 @@ from course_utils.grading.specs import Case, Check
 
 #: Seconds one function may take in the checking process: running the cells above its test
 #: cell and all its cases (a right loop solution needs well under one).
-FUNCTION_SECONDS = 15.0
+FUNCTION_SECONDS = 10.0
 #: The most a runner may write back per function (answers and inputs after the call).
 MAX_RESULT_BYTES = 64 * 2**20
 RUNNER = Path(check_runner.__file__)  # run as a file in the checking process, never imported there
@@ -57,6 +58,15 @@ class GradedFunction:
     test_cell: str
     cells: tuple[int, ...]  # indices of the code cells above the test cell, test cells excluded
 
+    @functools.cached_property
+    def cases(self) -> list[Case]:
+        """The visible cases, then the hidden ones (built once: the same every time)."""
+        return self.check.visible() + self.check.hidden()
+
+    @functools.cached_property
+    def visible_count(self) -> int:
+        return len(self.check.visible())
+
 
 @dataclass
 class FunctionResult:
@@ -64,7 +74,8 @@ class FunctionResult:
 
     function: GradedFunction
     verdict: Verdict
-    notes: list[str] = field(default_factory=list)  # e.g. "stopped after 15 s in case 'stride 2'"
+    notes: list[str] = field(default_factory=list)  # e.g. "stopped after 10 s in case 'stride 2'"
+    visible_passed: bool = False  # every visible case right: what the kernel's test cell checked
 
 
 def is_test_cell(cell) -> bool:
@@ -134,7 +145,7 @@ def write_job(folder: Path, notebook, functions: list[GradedFunction], seconds: 
     entries = []
     for k, function in enumerate(functions):
         arrays: list = []
-        cases = function.check.visible() + function.check.hidden()
+        cases = function.cases
         payload = [{"name": case.name, "args": wire.encode(tuple(case.args), arrays),
                     "kwargs": wire.encode(dict(case.kwargs), arrays)} for case in cases]
         wire.write(str(folder), f"cases-{k}", payload, arrays)
@@ -226,7 +237,7 @@ def _numpy_parent() -> str:
 def judge_function(folder: Path, k: int, function: GradedFunction, restarts) -> FunctionResult:
     """Judge function ``k``'s answers from ``result-<k>`` against the reference, in this process."""
     check = function.check
-    cases = check.visible() + check.hidden()
+    cases = function.cases
     notes: list[str] = []
     try:
         payload, arrays = wire.read(str(folder), f"result-{k}", max_bytes=MAX_RESULT_BYTES)
@@ -264,7 +275,9 @@ def judge_function(folder: Path, k: int, function: GradedFunction, restarts) -> 
                 entry = None
             pairs.append((case, _judge_entry(check, index, spec, case, entry, arrays)))
         judged.append(pairs)
-    return FunctionResult(function, score(check, judged), notes)
+    visible = function.visible_count
+    visible_passed = all(judgment.right for pairs in judged for _, judgment in pairs[:visible])
+    return FunctionResult(function, score(check, judged), notes, visible_passed)
 
 
 def _judge_entry(check: Check, index: int, spec, case: Case, entry: dict | None, arrays) -> Judgment:
