@@ -231,7 +231,7 @@ def check_usable_by_everyone(settings: Settings) -> None:
     world-searchable (a venv in /root, say) fails here, not when a student logs in."""
     probe = "import course_utils.grading, nbgrader, jupyterhub, jupyterlab, ipywidgets, numpy"
     result = subprocess.run(["runuser", "-u", "nobody", "--", str(Path(settings.env) / "bin" / "python"),
-                             "-c", probe], capture_output=True, text=True, cwd="/")
+                             "-c", probe], check=False, capture_output=True, text=True, cwd="/")
     if result.returncode != 0:
         raise SystemExit(f"the shared environment {settings.env} cannot be used by other users "
                          f"(every folder above it must be world-searchable, 0755):\n{result.stderr[-2000:]}")
@@ -251,7 +251,7 @@ def install_proxy(settings: Settings) -> None:
 # --- Unix users, the exchange, the instructor's course folder, the config layers ------------------
 
 def user_exists(name: str) -> bool:
-    return subprocess.run(["id", "-u", name], capture_output=True).returncode == 0
+    return subprocess.run(["id", "-u", name], check=False, capture_output=True).returncode == 0
 
 
 def created_users(settings: Settings) -> list[str]:
@@ -492,9 +492,9 @@ def teardown(settings: Settings, purge: bool = False) -> None:
     stop(settings)
     for name in created_users(settings):
         if user_exists(name):
-            subprocess.run(["userdel", "--remove", name], capture_output=True)
+            subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
             if user_exists(name):  # userdel refuses while a process of the user is left
-                subprocess.run(["userdel", "--force", "--remove", name], capture_output=True)
+                subprocess.run(["userdel", "--force", "--remove", name], check=False, capture_output=True)
         shutil.rmtree(settings.home(name), ignore_errors=True)
     # the course's folder in the exchange; the root only if nothing else is left in it
     shutil.rmtree(Path(settings.exchange) / settings.course_id, ignore_errors=True)

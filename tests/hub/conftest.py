@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "jupyterhub"))
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
-import course_hub  # noqa: E402
-from hub_client import HubUser, Steps, admin_session, new_token  # noqa: E402
+import course_hub
+from hub_client import HubUser, Steps, admin_session, new_token
 
 ARTIFACTS = ROOT / "artifacts" / "hub"  # git-ignored: screenshots and the timing table
 STARTED = time.time()
@@ -60,13 +60,13 @@ def missing_prerequisites() -> list[str]:
             missing.append(tool)
     python = base_python()
     probe = subprocess.run([python, "-c", "import sys, venv, ensurepip; assert sys.version_info >= (3, 11)"],
-                           capture_output=True)
+                           check=False, capture_output=True)
     if probe.returncode != 0:
         missing.append(f"{python} >= 3.11 with venv and ensurepip")
     if not proxy_next_to_this_venv().exists():
         missing.append(f"configurable-http-proxy at {proxy_next_to_this_venv()}")
     userns = subprocess.run([RUNUSER, "-u", "nobody", "--", "bwrap", "--unshare-user", "--ro-bind", "/", "/",
-                             "true"], capture_output=True, text=True) if shutil.which("bwrap") else None
+                             "true"], check=False, capture_output=True, text=True) if shutil.which("bwrap") else None
     if userns is None or userns.returncode != 0:
         missing.append("bubblewrap usable by an unprivileged user (the instructor's autograde sandbox)"
                        + (f": {userns.stderr.strip()[:200]}" if userns is not None else ""))
@@ -120,7 +120,7 @@ class CourseHub:
                "LANG": "C.UTF-8", "JUPYTER_CONFIG_PATH": layers,
                "COURSE_HUB_COURSE_ID": self.settings.course_id, "COURSE_HUB_EXCHANGE": self.settings.exchange}
         return subprocess.run([RUNUSER, "-u", user, "--", *command], cwd=cwd, env=env,
-                              capture_output=True, text=True, timeout=300)
+                              check=False, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import io
 import json
 import os
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -87,7 +87,7 @@ def cycle(course_hub_running):
            "feedback": {}}
 
     with steps.timed("instructor: due date in a week (creates the gradebook)"):
-        due = (datetime.now(timezone.utc) + timedelta(days=7)).strftime("%Y-%m-%d %H:%M:%S")
+        due = (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%d %H:%M:%S")
         instructor.formgrader("PUT", f"assignment/{A1}", {"duedate_notimezone": due, "duedate_timezone": "UTC"})
     with steps.timed("instructor: Formgrader Generate (solutions/ -> assignments/)"):
         instructor.formgrader("POST", f"assignment/{A1}/assign")
@@ -116,7 +116,8 @@ def cycle(course_hub_running):
     with steps.timed("instructor: Formgrader Collect (3 submissions)"):
         out["collect"] = instructor.formgrader("POST", f"assignment/{A1}/collect")
     with steps.timed("instructor: autograde in a terminal (python -m course_utils.instructor.autograde)"):
-        out["autograde"] = instructor.terminal(f"cd ~/course && python -m course_utils.instructor.autograde {A1} --jobs 2")
+        out["autograde"] = instructor.terminal(
+            f"cd ~/course && python -m course_utils.instructor.autograde {A1} --jobs 2")
     with steps.timed("instructor: Formgrader submissions (scores)"):
         out["submissions"] = {s["student"]: s for s in instructor.formgrader("GET", f"submissions/{A1}")}
     with steps.timed("instructor: Formgrader Generate Feedback"):
@@ -237,7 +238,7 @@ def test_a_resubmission_after_the_due_date_replaces_the_first_and_is_late(course
     steps, course, instructor = hub.steps, hub.settings.course_id, hub.instructor
     student = hub.students[1]  # the stride bug: fixes it after the deadline
     with steps.timed("instructor: due date moved to an hour ago"):
-        due = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
+        due = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")
         instructor.formgrader("PUT", f"assignment/{A1}", {"duedate_notimezone": due, "duedate_timezone": "UTC"})
     with steps.timed(f"{student.name}: fixes conv2d and submits again"):
         student.write_notebook(NOTEBOOK, answered(student.read_notebook(NOTEBOOK), "correct"))
@@ -336,7 +337,8 @@ def test_a_student_cannot_release_or_collect(course_hub_running, cycle):
     fake = hub.settings.home(b.name) / "fake_course"
     options = [f"--CourseDirectory.root={fake}", "--CourseDirectory.release_directory=release",
                f"--CourseDirectory.db_url=sqlite:///{fake}/gradebook.db"]
-    for command in (["mkdir", "-p", f"{fake}/release"], ["cp", "-r", str(hub.settings.home(b.name) / A1), f"{fake}/release/"]):
+    for command in (["mkdir", "-p", f"{fake}/release"],
+                    ["cp", "-r", str(hub.settings.home(b.name) / A1), f"{fake}/release/"]):
         hub.as_user(b.name, *command)
     release = hub.as_user(b.name, "nbgrader", "release_assignment", A1, "--force", *options, cwd=str(fake))
     checks.expect("B: nbgrader release_assignment fails", release.returncode != 0
@@ -389,7 +391,8 @@ def test_privacy_in_the_filesystem(course_hub_running, cycle):
     checks.expect("A's submission is still A's", all(p.stat().st_uid == _uid(a) for p in a_submissions), a_submissions)
     planted = hub.as_user(b, "mkdir", f"{settings.exchange}/other_course")
     courses = hub.students[0].courses()["value"]
-    checks.expect("a folder B makes in the exchange root is not a course A sees", courses == [settings.course_id], courses)
+    checks.expect("a folder B makes in the exchange root is not a course A sees",
+                  courses == [settings.course_id], courses)
     if planted.returncode == 0:
         hub.as_user(b, "rmdir", f"{settings.exchange}/other_course")
     checks.assert_all()
@@ -449,9 +452,8 @@ def test_in_chromium_a_student_fetches_checks_and_submits_and_the_formgrader_sho
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
     from jupyterlab_page import open_notebook, output_errors, run_all_cells
+    from playwright.sync_api import sync_playwright
 
     hub = course_hub_running
     steps, settings = hub.steps, hub.settings
