@@ -16,7 +16,15 @@ NODE_DIR   := $(VENV)/node
 NODE_STAMP := $(NODE_DIR)/.installed
 NPM_PACKAGES := axe-core@4.14.1 configurable-http-proxy@5.3.0
 
-.PHONY: lab test venv start assignments grade benchmarks clean-venv help
+# The course on a JupyterHub on this machine (as root): deploy/jupyterhub/, README "Running the
+# course on a JupyterHub". HUB_FULL=1 installs torch too (the lessons); without it, assignments only.
+HUB_DIR    ?= /opt/cnn-course-hub
+HUB_PORT   ?= 18000
+HUB_PYTHON ?= /usr/bin/python3.11
+HUB_FULL   ?=
+HUB_TOOL   := $(PYTHON) deploy/jupyterhub/course_hub.py
+
+.PHONY: lab test venv start assignments grade benchmarks clean-venv help hub hub-teardown
 
 help:
 	@echo "make lab          set up .venv if needed and start JupyterLab on 127.0.0.1:$(PORT)"
@@ -25,6 +33,8 @@ help:
 	@echo "make assignments  regenerate assignments/ (student versions) from solutions/"
 	@echo "make grade ASSIGNMENT=a1_convolution   autograde every submission in parallel"
 	@echo "make benchmarks   run the benchmark scripts in benchmarks/"
+	@echo "make hub          (root) the course on a JupyterHub at http://localhost:$(HUB_PORT)/: an instructor, three students"
+	@echo "make hub-teardown (root) remove the hub's users, exchange and state (PURGE=1: its environment too)"
 
 venv: $(STAMP)
 
@@ -76,3 +86,11 @@ benchmarks: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+hub:
+	@test "$$(id -u)" = 0 || { echo "make hub creates Unix users and runs a server as each: run it as root"; exit 1; }
+	$(HUB_TOOL) setup --dir $(HUB_DIR) --port $(HUB_PORT) --python $(HUB_PYTHON) $(if $(HUB_FULL),,--light)
+	$(HUB_TOOL) run --dir $(HUB_DIR)
+
+hub-teardown:
+	$(HUB_TOOL) teardown --dir $(HUB_DIR) $(if $(PURGE),--purge)

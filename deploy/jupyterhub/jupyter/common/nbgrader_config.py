@@ -1,0 +1,11 @@
+"""nbgrader for every user of the course hub (students and instructor): which course, where
+its exchange is. The hub's spawner sets both variables (deploy/jupyterhub/jupyterhub_config.py),
+so the Assignments panel and `nbgrader fetch_assignment a1_convolution` in a terminal need no
+--course or --Exchange.root. With the course id fixed, the panel lists only this course, never a
+folder someone else made in the world-writable exchange root."""
+
+import os
+
+c = get_config()  # noqa: F821 -- provided by traitlets
+c.CourseDirectory.course_id = os.environ.get("COURSE_HUB_COURSE_ID", "cnn_course")
+c.Exchange.root = os.environ.get("COURSE_HUB_EXCHANGE", "/srv/nbgrader/exchange")
