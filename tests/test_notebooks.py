@@ -15,8 +15,11 @@ made but never shown (a drawing call followed by more code, a trailing ``;``) fa
 """
 from __future__ import annotations
 
+import base64
+import html
 import json
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -29,6 +32,7 @@ from notebook_smoke import inject_smoke_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+FIGURES = ROOT / "artifacts" / "notebook-figures"  # git-ignored: every executed lesson's pictures
 # Seconds a notebook may take in smoke mode on the 2-core CI machine (issue targets).
 TIME_LIMITS = {"05_cnn_on_cifar10.ipynb": 90, "06_backprop_through_conv.ipynb": 90}
 DEFAULT_TIME_LIMIT = 60
@@ -137,13 +141,37 @@ def explorer_view_html(notebook, model_id: str) -> str:
     return ""
 
 
+def save_pictures(notebook, folder: Path) -> None:
+    """Every picture the executed notebook shows, as ``cellNN-K.png``, and their alt texts in
+    ``alt.txt``: what a reviewer looks at to check the lesson's sentences against its figures."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    lines = []
+    for index, cell in enumerate(notebook.cells):
+        pictures = []
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            pictures += re.findall(r'<img src="data:image/png;base64,([^"]+)"[^>]*?alt="([^"]*)"',
+                                   data.get("text/html", ""))
+            if "image/png" in data:
+                pictures.append((data["image/png"], "(no text alternative)"))
+        for number, (encoded, alt) in enumerate(pictures, start=1):
+            name = f"cell{index:02d}-{number}.png"
+            (folder / name).write_bytes(base64.b64decode(encoded))
+            lines.append(f"{name}: {html.unescape(alt)}")
+    (folder / "alt.txt").write_text("\n".join(lines) + "\n")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_picture_has_a_text_alternative(path: Path, tmp_path_factory, smoke_mode):
     """A screen reader reads ``alt``: no bare PNG output (it has none), no ``<img>`` without a
     non-empty ``alt``, and every explorer's view carries its own (its ``<img>`` have ``alt``,
-    its drawings ``role="img"`` and ``aria-label``)."""
+    its drawings ``role="img"`` and ``aria-label``). The pictures and their alt texts are saved
+    to artifacts/notebook-figures/<lesson>/ to be looked at."""
     notebook, _ = executed(path, tmp_path_factory)
+    save_pictures(notebook, FIGURES / path.stem)
     problems = []
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
