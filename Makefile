@@ -24,10 +24,11 @@ HUB_PYTHON ?= /usr/bin/python3.11
 HUB_FULL   ?=
 HUB_TOOL   := $(PYTHON) deploy/jupyterhub/course_hub.py
 
-.PHONY: lab test venv start assignments grade benchmarks clean-venv help hub hub-teardown
+.PHONY: lab lab-instructor test venv start assignments grade benchmarks clean-venv help hub hub-teardown
 
 help:
 	@echo "make lab          set up .venv if needed and start JupyterLab on 127.0.0.1:$(PORT)"
+	@echo "make lab-instructor   the same JupyterLab with nbgrader's instructor tools (formgrader, create assignment)"
 	@echo "make test         set up .venv if needed and run every test"
 	@echo "make start ASSIGNMENT=a1_convolution   your own copy of an assignment, in work/ (not tracked)"
 	@echo "make assignments  regenerate assignments/ (student versions) from solutions/"
@@ -50,9 +51,22 @@ endif
 	$(BIN)/jupyter labextension list 2>&1 | grep -q jupyterlab_widgets || { echo "jupyterlab_widgets is missing from .venv"; exit 1; }
 	@touch $(STAMP)
 
+# JupyterLab reads the course's configuration from jupyter_config/ (JUPYTER_CONFIG_PATH, ahead of
+# every other level): course/ for everyone (the accessibility extension, terminals with .venv
+# first on PATH), student/ on top of it for students (nbgrader's instructor tools switched off,
+# the way nbgrader's docs do it: labconfig/page_config.json and jupyter_server_config.d/).
+# .venv/bin comes first on PATH, so a terminal opened in JupyterLab finds nbgrader, python, jupyter.
+LAB = PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) \
+    --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
+STUDENT_CONFIG    := $(CURDIR)/jupyter_config/student:$(CURDIR)/jupyter_config/course
+INSTRUCTOR_CONFIG := $(CURDIR)/jupyter_config/course
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=. \
-	    --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+	JUPYTER_CONFIG_PATH="$(STUDENT_CONFIG)" $(LAB) --LabApp.default_url=/lab/tree/notebooks
+
+# The same JupyterLab with nbgrader's instructor tools: Formgrader, Create Assignment, Courses.
+lab-instructor: $(STAMP)
+	JUPYTER_CONFIG_PATH="$(INSTRUCTOR_CONFIG)" $(LAB) --LabApp.default_url=/lab/tree/solutions
 
 $(NODE_STAMP): Makefile
 	@command -v npm >/dev/null || { echo "npm is needed for the browser and hub tests: apt-get install nodejs npm"; exit 1; }

@@ -6,7 +6,7 @@ In a notebook::
     answer = ...            # the student replaces ... with a number, a tuple or an array
     check("01.window_value", answer)
 
-prints ``Correct`` or says what is wrong: not answered yet, the wrong shape, the first wrong
+prints ``✓ Correct!`` or ``✗`` and what is wrong: not answered yet, the wrong shape, the first wrong
 value, or -- for the mistakes people usually make -- the likely cause ("you flipped the
 kernel"). The answers live here, not in the notebook, and are computed with
 :mod:`course_utils.reference` where they can be. Nothing here is graded (see
@@ -305,7 +305,13 @@ def evaluate(exercise_id: str, answer) -> tuple[bool, str]:
     return False, f"Not quite (you have {answer!r}). Hint: {exercise.hint}"
 
 
+#: Marks in front of the verdict: a check mark and a ballot X (U+2713, U+2717), which every
+#: font the notebooks use has (DejaVu included), where emoji show as empty boxes without an
+#: emoji font. The verdict's words ("Correct!", "Not quite") say it without the mark too.
+RIGHT_MARK, WRONG_MARK = "\u2713", "\u2717"
+
+
 def check(exercise_id: str, answer) -> None:
     """Print whether ``answer`` is right and, if not, what is probably wrong."""
     correct, message = evaluate(exercise_id, answer)
-    print(("\u2705 " if correct else "\u274c ") + message)
+    print(f"{RIGHT_MARK if correct else WRONG_MARK} {message}")

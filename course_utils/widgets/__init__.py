@@ -8,8 +8,8 @@ name, ``.view.value`` the HTML it shows, ``.state()`` the drawing function's inp
 ============================  ====================================================  ======
 explorer                      what the student moves                                 lesson
 ============================  ====================================================  ======
-conv_explorer()               input, kernel (named or typed), stride, padding,      01
-                              window position
+conv_explorer()               input, kernel (named, or typed + Enter/apply),       01
+                              stride, padding, window position
 shape_explorer()              n, f, p, s -> output size, formula, windows           02
 relu_explorer()               kernel, activation, leaky slope                        03
 pooling_explorer()            map, max/average, size, stride, window position       04
@@ -26,6 +26,7 @@ from course_utils.widgets.conv import (
     conv_explorer,
     conv_window,
     draw_conv,
+    kernel_as_text,
     parse_kernel,
     size_formula,
     window_arithmetic,
@@ -59,6 +60,7 @@ __all__ = [
     "feature_maps",
     "gradient_explorer",
     "gradient_footprint",
+    "kernel_as_text",
     "parse_kernel",
     "pool_arithmetic",
     "pool_window",

@@ -66,31 +66,43 @@ def checkbox(description: str, value: bool = False) -> widgets.Checkbox:
     return widgets.Checkbox(value=value, description=description, indent=False)
 
 
-def textarea(description: str, value: str, placeholder: str = "") -> widgets.Textarea:
-    """A text box that reports its value when the student leaves it (or presses Shift+Enter)."""
-    return widgets.Textarea(value=value, description=description, rows=3, placeholder=placeholder,
-                            continuous_update=False, style={"description_width": "initial"})
+def text_box(description: str, value: str, placeholder: str = "") -> widgets.Text:
+    """A one-line text box that reports its value when the student presses Enter (or leaves
+    the box). Its ``description`` is a ``<label>`` tied to the box, so a screen reader reads it."""
+    return widgets.Text(value=value, description=description, placeholder=placeholder,
+                        continuous_update=False, style={"description_width": "initial"},
+                        layout=widgets.Layout(width="34em"))
+
+
+def button(description: str, tooltip: str = "") -> widgets.Button:
+    """A button whose text says what it does (a screen reader reads the same text)."""
+    return widgets.Button(description=description, tooltip=tooltip or description,
+                          layout=widgets.Layout(width="auto"))
 
 
 class Explorer(widgets.VBox):
     """Controls on top, the view (an ``ipywidgets.HTML``) below.
 
     ``draw(**state) -> str`` is called with ``{name: control.value}`` for every control.
+    ``buttons`` (e.g. "apply") sit in ``layout_rows`` beside the controls; the subclass wires them.
     Subclasses override :meth:`sync_controls` to keep one control's range consistent with the
     others (e.g. the window position's maximum when the stride changes); it runs before each
     redraw, and the control changes it makes do not trigger redraws of their own.
     """
 
     def __init__(self, name: str, controls: dict[str, widgets.Widget], draw: Callable[..., str],
-                 layout_rows: list[list[str]] | None = None):
+                 layout_rows: list[list[str]] | None = None,
+                 buttons: dict[str, widgets.Button] | None = None):
         self.name = name
         self.controls = controls
+        self.buttons = buttons or {}  # laid out with the controls, but not part of the state
         self.draw = draw
         self.view = widgets.HTML()
         self.view.add_class(f"{name}-view")  # the browser test finds the view by this class
         self._updating = False
         rows = layout_rows or [list(controls)]
-        boxes = [widgets.HBox([controls[key] for key in row]) for row in rows]
+        placed = {**controls, **self.buttons}
+        boxes = [widgets.HBox([placed[key] for key in row]) for row in rows]
         super().__init__(boxes + [self.view])
         self.add_class(name)
         for control in controls.values():
@@ -114,6 +126,19 @@ class Explorer(widgets.VBox):
         self.view.value = self.draw(**self.state())
         return self.view.value
 
-    def _on_change(self, _change) -> None:
+    def set_quietly(self, name: str, value) -> None:
+        """Set a control without a redraw of its own (the caller redraws once)."""
+        self._updating = True
+        try:
+            self.controls[name].value = value
+        finally:
+            self._updating = False
+
+    def _on_change(self, change) -> None:
         if not self._updating:
+            self.on_control_change(change)
             self.render()
+
+    def on_control_change(self, change) -> None:
+        """Called before the redraw when the student changes a control; the default does
+        nothing. ``change.owner`` is the control."""

@@ -2,7 +2,8 @@
 
 Pure parts, tested directly: :func:`parse_kernel` ("1 0 1; 0 1 0; 1 0 1" -> array),
 :func:`conv_window` (everything about one window: where it sits, its products, its value),
-:func:`window_arithmetic` ("1*1 + 1*0 + ... = 4") and :func:`draw_conv` (state in, HTML out).
+:func:`window_arithmetic` ("1*1 + 1*0 + ... = 4"), :func:`kernel_as_text` (array -> the text box's
+"1 0 1; 0 1 0; 1 0 1") and :func:`draw_conv` (state in, HTML out).
 :func:`conv_explorer` only wires controls to :func:`draw_conv`.
 """
 
@@ -15,9 +16,19 @@ import numpy as np
 
 from course_utils import images, kernels, plotting
 from course_utils.reference import conv2d, output_size, pad
-from course_utils.widgets.base import Explorer, checkbox, dropdown, error_html, slider, textarea
+from course_utils.widgets.base import (
+    Explorer,
+    button,
+    checkbox,
+    dropdown,
+    error_html,
+    slider,
+    text_box,
+)
 
 TYPED = "typed in"  # the kernel-dropdown choice that reads the text box
+OPERATOR = ('<span aria-hidden="true" style="font-size:28px">{symbol}</span>'
+            '{spoken}')
 
 
 def explorer_inputs() -> dict[str, np.ndarray]:
@@ -51,6 +62,16 @@ def parse_kernel(text: str) -> np.ndarray:
     except ValueError:
         bad = next(word for row in rows for word in row if not _is_number(word))
         raise ValueError(f"{bad!r} is not a number; separate numbers by spaces, rows by ;") from None
+
+
+def kernel_as_text(weights) -> str:
+    """A kernel written the way :func:`parse_kernel` reads it: ``"1 0 1; 0 1 0; 1 0 1"``.
+
+    >>> kernel_as_text(kernels.kernel("sobel_x"))
+    '-1 0 1; -2 0 2; -1 0 1'
+    """
+    return "; ".join(" ".join(plotting.format_number(v, 4) for v in row)
+                     for row in np.asarray(weights, dtype=float))
 
 
 def _is_number(word: str) -> bool:
@@ -138,28 +159,34 @@ def draw_conv(input: str = "5x5 example", kernel: str = "x_pattern", kernel_text
         return error_html(str(error))
     h_out, w_out = state.output.shape
     decimals = 0 if input.startswith("photo") else 2
+    current = f"output[{state.row}, {state.col}]"
     blank = None
     if not show_all:
         order = np.arange(h_out * w_out).reshape(h_out, w_out)
         blank = order > state.row * w_out + state.col
+    later = ("; the cells after it are empty: not computed yet"
+             if blank is not None and blank.any() else "")
+    window = plotting.box_text(state.box, state.padded.shape, padding)
     pictures = plotting.row_html(
         plotting.grid_html(state.padded, title=f"input {image.shape[0]}x{image.shape[1]}"
                            + (f", padding {padding}" if padding else ""),
                            padding=padding, highlight=state.box, decimals=decimals,
-                           css_class="grid input-grid"),
-        '<span style="font-size:28px">&#8902;</span>',
+                           css_class="grid input-grid", highlight_name="the window (orange box)"),
+        OPERATOR.format(symbol="&#8902;", spoken=plotting.screen_reader_text("convolved with")),
         plotting.grid_html(weights, title=f"kernel {weights.shape[0]}x{weights.shape[1]}",
                            signed=True, css_class="grid kernel-grid"),
-        '<span style="font-size:28px">=</span>',
+        OPERATOR.format(symbol="=", spoken=plotting.screen_reader_text("gives")),
         plotting.grid_html(state.output, title=f"output {h_out}x{w_out}", blank=blank,
                            highlight=(state.row, state.col, 1, 1),
                            highlight_colour=plotting.SECOND_HIGHLIGHT, decimals=decimals,
-                           css_class="grid output-grid"),
+                           css_class="grid output-grid",
+                           description=f"{h_out} by {w_out} grid; the blue box is {current}, "
+                                       f"computed from the window at {window}{later}"),
     )
     arithmetic = window_arithmetic(state.window, weights, decimals=2)
     n, f = image.shape[0], weights.shape[0]
     text = (
-        f'<p class="arithmetic" style="font-family:monospace">output[{state.row}, {state.col}] = '
+        f'<p class="arithmetic" style="font-family:monospace">{current} = '
         f"{html.escape(arithmetic)}</p>"
         f'<p class="output-size" style="font-family:monospace">output size: '
         f"{html.escape(size_formula(n, f, padding, stride))} per side, "
@@ -169,7 +196,9 @@ def draw_conv(input: str = "5x5 example", kernel: str = "x_pattern", kernel_text
 
 
 class ConvExplorer(Explorer):
-    """Controls: input, kernel, kernel text, stride, padding, position, show all."""
+    """Controls: input, kernel, kernel text, stride, padding, position, show all; an "apply"
+    button. The text box always shows the kernel in use: choosing a named kernel writes its
+    numbers there, and applying typed numbers (Enter, or the button) switches to "typed in"."""
 
     def sync_controls(self) -> None:
         state = self.state()
@@ -184,26 +213,44 @@ class ConvExplorer(Explorer):
         position = self.controls["position"]
         position.max = cells - 1  # ipywidgets clamps the value into range
 
+    def on_control_change(self, change) -> None:
+        if change.owner is self.controls["kernel"] and change.new != TYPED:
+            self.set_quietly("kernel_text", kernel_as_text(kernels.kernel(change.new)))
+        elif change.owner is self.controls["kernel_text"]:
+            self.set_quietly("kernel", TYPED)
+
+    def apply_typed_kernel(self, _button=None) -> str:
+        """What the "apply" button does: draw with the numbers in the text box."""
+        self.set_quietly("kernel", TYPED)
+        return self.render()
+
 
 def conv_explorer(input: str = "5x5 example", kernel: str = "x_pattern", stride: int = 1,
-                  padding: int = 0, kernel_text: str = "1 0 1; 0 1 0; 1 0 1") -> ConvExplorer:
+                  padding: int = 0, kernel_text: str | None = None) -> ConvExplorer:
     """Slide a kernel over an image one window at a time (lesson 01).
 
     Choose the input (the 5x5 example, the 6x6 edge image, a crop of the photo), the kernel
-    (by name, or "typed in" to use the text box), stride, padding and the window position;
-    see the padded input with the receptive field, the kernel, the output with the current
-    cell, and that cell's arithmetic. ``.controls`` holds the widgets by name, ``.view`` the HTML.
+    (by name, or type its numbers into the text box and press Enter or "apply"), stride,
+    padding and the window position; see the padded input with the receptive field, the kernel,
+    the output with the current cell, and that cell's arithmetic. ``kernel_text`` defaults to
+    the chosen kernel's numbers. ``.controls`` holds the widgets by name, ``.view`` the HTML.
     """
+    if kernel_text is None:
+        kernel_text = kernel_as_text(kernels.kernel(kernel if kernel != TYPED else "x_pattern"))
     controls = {
         "input": dropdown("input", list(explorer_inputs()), input),
         "kernel": dropdown("kernel", [*kernels.KERNEL_NAMES, TYPED], kernel),
-        "kernel_text": textarea("kernel text", kernel_text, "1 0 1; 0 1 0; 1 0 1"),
+        "kernel_text": text_box("kernel numbers (rows split by ;)", kernel_text,
+                                "1 0 1; 0 1 0; 1 0 1"),
         "stride": slider("stride", stride, 1, 3),
         "padding": slider("padding", padding, 0, 2),
         "position": slider("position", 0, 0, 8),
         "show_all": checkbox("show all outputs"),
     }
-    return ConvExplorer("conv-explorer", controls, draw_conv,
-                        [["input", "kernel", "kernel_text"],
-                         ["stride", "padding", "position", "show_all"]])
-
+    buttons = {"apply": button("apply typed kernel",
+                               "draw with the numbers in the text box (Enter does the same)")}
+    explorer = ConvExplorer("conv-explorer", controls, draw_conv,
+                            [["input", "kernel"], ["kernel_text", "apply"],
+                             ["stride", "padding", "position", "show_all"]], buttons)
+    buttons["apply"].on_click(explorer.apply_typed_kernel)
+    return explorer

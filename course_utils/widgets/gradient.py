@@ -100,20 +100,21 @@ def draw_gradient(row: int = 0, col: int = 0, stride: int = 1, padding: int = 0,
     h_out, w_out = state.grad_out.shape
     size = f"{state.padded.shape[0] - 2 * padding}x{state.padded.shape[1] - 2 * padding}"
     cell = (state.row, state.col, 1, 1)
+    name = f"output[{state.row}, {state.col}]"
     forward = plotting.row_html(
         plotting.grid_html(state.padded, title=f"input x {size}" + (f", padding {padding}" if padding else ""),
                            padding=padding, highlight=state.box, marked=state.touched, decimals=0,
-                           css_class="grid input-grid"),
+                           css_class="grid input-grid", highlight_name=f"span read by {name}"),
         plotting.grid_html(state.kernel, title=f"kernel {kernel_size}x{kernel_size}", signed=True,
                            css_class="grid kernel-grid"),
         plotting.grid_html(state.grad_out, title=f"grad_out {h_out}x{w_out} (1 in one cell)",
                            highlight=cell, highlight_colour=plotting.SECOND_HIGHLIGHT, decimals=0,
-                           css_class="grid grad-out-grid"),
+                           css_class="grid grad-out-grid", highlight_name=f"{name}, the 1"),
     )
     backward = plotting.row_html(
         plotting.grid_html(state.grad_padded, title="dL/dx (padding drops)" if padding else "dL/dx",
                            padding=padding, highlight=state.box, marked=state.touched, signed=True,
-                           css_class="grid grad-x-grid"),
+                           css_class="grid grad-x-grid", highlight_name=f"span read by {name}"),
         plotting.grid_html(state.grad_weight, title="dL/dweight", decimals=0, signed=True,
                            css_class="grid grad-weight-grid"),
     )
@@ -121,10 +122,10 @@ def draw_gradient(row: int = 0, col: int = 0, stride: int = 1, padding: int = 0,
     dropped = (f" {state.in_padding} of the {len(state.touched)} pixels it read are padding: "
                f"their gradient is cropped away." if state.in_padding else "")
     text = (
-        f'<p class="footprint" style="font-family:monospace">output[{state.row}, {state.col}] '
-        f"read x_pad rows {state.box[0]}..{state.box[0] + state.box[2] - 1}, columns "
-        f"{state.box[1]}..{state.box[1] + state.box[3] - 1}"
-        f"{' (every other pixel: dilation 2)' if dilation == 2 else ''}. Its gradient reaches {reached} input pixel{'s' if reached != 1 else ''} "
+        f'<p class="footprint" style="font-family:monospace">{name} '
+        f"read the input's {plotting.box_text(state.box, state.padded.shape, padding)}"
+        f"{' (every other pixel: dilation 2)' if dilation == 2 else ''}. Its gradient reaches "
+        f"{reached} input pixel{'s' if reached != 1 else ''} "
         f"(each gets the weight it was multiplied by) and all {state.kernel.size} weights "
         f"(each gets the pixel it multiplied).{dropped}</p>"
     )

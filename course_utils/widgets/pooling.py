@@ -97,15 +97,23 @@ def draw_pooling(input: str = "4x4 example", mode: str = "max", size: int = 2, s
     except ValueError as error:
         return error_html(str(error))
     h_out, w_out = state.output.shape
+    window = plotting.box_text(state.box)
+    winner = (f"; the window's maximum, in bold and underlined, is at row {state.winner[0]}, "
+              f"column {state.winner[1]}" if state.winner else "")
     pictures = plotting.row_html(
         plotting.grid_html(x, title=f"feature map {x.shape[0]}x{x.shape[1]}", highlight=state.box,
                            marked=[state.winner] if state.winner else (),
-                           css_class="grid input-grid"),
+                           css_class="grid input-grid",
+                           description=f"{x.shape[0]} by {x.shape[1]} grid; the window (orange "
+                                       f"box) covers {window}{winner}"),
         f'<span style="font-size:16px">{mode} pool {size}x{size}, stride {stride} &#8594;</span>',
         plotting.grid_html(state.output, title=f"output {h_out}x{w_out}",
                            highlight=(state.row, state.col, 1, 1),
                            highlight_colour=plotting.SECOND_HIGHLIGHT,
-                           css_class="grid output-grid"),
+                           css_class="grid output-grid",
+                           description=f"{h_out} by {w_out} grid; the blue box is "
+                                       f"output[{state.row}, {state.col}], from the window at "
+                                       f"{window}"),
     )
     n = x.shape[0]
     warning = shape_warning(n, size, 0, stride)

@@ -7,6 +7,7 @@ numbers, the function's curve, and how many values became 0.
 
 from __future__ import annotations
 
+import html
 from functools import lru_cache
 
 import numpy as np
@@ -37,7 +38,9 @@ def curve_svg(name: str, slope: float = 0.1, width: int = 220, height: int = 160
 
     path = " ".join(f"{px:.1f},{py:.1f}" for px, py in (point(x, y) for x, y in zip(xs, ys)))
     zero_x, zero_y = point(0, 0)
-    return (f'<svg class="curve" width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
+    label = html.escape(f"Graph of {plotting.describe_curve(xs, ys, name)}", quote=True)
+    return (f'<svg class="curve" width="{width}" height="{height}" role="img" '
+            f'aria-label="{label}" xmlns="http://www.w3.org/2000/svg">'
             f'<line x1="0" y1="{zero_y}" x2="{width}" y2="{zero_y}" stroke="#999"/>'
             f'<line x1="{zero_x}" y1="0" x2="{zero_x}" y2="{height}" stroke="#999"/>'
             f'<polyline points="{path}" fill="none" stroke="{plotting.HIGHLIGHT}" stroke-width="3"/>'
@@ -64,17 +67,20 @@ def draw_relu(kernel: str = "sobel_x", activation_name: str = "ReLU", slope: flo
                             vmax=bound if activation_name not in ("sigmoid", "tanh") else None),
         curve_svg(activation_name, slope),
     )
+    where = f"rows {top}-{top + height - 1}, columns {left}-{left + width - 1} of the feature map"
     numbers = plotting.row_html(
         plotting.grid_html(patch_before, title="5x5 patch before", signed=True,
-                           css_class="grid before-grid"),
+                           css_class="grid before-grid", description=f"5 by 5 grid, {where}"),
         '<span style="font-size:24px">&#8594;</span>',
         plotting.grid_html(patch_after, title=f"after {activation_name}", signed=True,
-                           css_class="grid after-grid"),
+                           css_class="grid after-grid",
+                           description=f"the same 5 by 5 patch after {activation_name}"),
     )
     summary = (f'<p class="summary">{negative:.0%} of the feature map is negative (blue); '
                f"{activation_name} sets {zeroed:.0%} of all values to exactly 0. "
                f"Range before: [{before.min():.2f}, {before.max():.2f}], after: "
-               f"[{after.min():.2f}, {after.max():.2f}].</p>")
+               f"[{after.min():.2f}, {after.max():.2f}]. Leaky slope: {slope:g}"
+               f"{'' if activation_name == 'leaky ReLU' else ' (only leaky ReLU uses it)'}.</p>")
     return pictures + numbers + summary
 
 

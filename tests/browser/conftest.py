@@ -1,9 +1,14 @@
 """Fixtures for the real-browser tests: JupyterLab from .venv on 127.0.0.1, Debian's Chromium.
 
 JupyterLab serves a *temporary copy* of the course (notebooks/, assignments/ and the nbgrader
-config), so running cells in the page can never write outputs into the committed notebooks.
+config), so running cells in the page can never write outputs into the committed notebooks; a
+lesson with smoke parameters (lesson 05) gets them injected in the copy, as the headless
+notebook tests do. It runs the way `make lab` runs it: the course's jupyter_config/ on
+JUPYTER_CONFIG_PATH (the student's configuration: ``jupyter_lab``; the instructor's:
+``instructor_lab``) and the environment's bin folder first on PATH.
 Chromium is Debian's (/usr/bin/chromium) driven by Playwright for Python; Playwright's own
-browser download is never used.
+browser download is never used. axe-core comes from npm, installed by `make test` into
+.venv/node (the venv of the Python running the tests).
 """
 
 from __future__ import annotations
@@ -19,9 +24,16 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+from notebook_smoke import inject_smoke_parameters  # noqa: E402
+
+STUDENT_CONFIG = [ROOT / "jupyter_config" / "student", ROOT / "jupyter_config" / "course"]
+INSTRUCTOR_CONFIG = [ROOT / "jupyter_config" / "course"]
+AXE = Path(sys.prefix) / "node" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = Path("/usr/bin/chromium")
 INSTALL_HINT = (
     "Install Debian's Chromium (as root): apt-get update && apt-get install -y chromium chromium-driver"
@@ -71,13 +83,27 @@ def course_copy(tmp_path_factory) -> Path:
     for name in ("nbgrader_config.py",):
         if (ROOT / name).exists():
             shutil.copy(ROOT / name, root / name)
+    for path in (root / "notebooks").glob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        if notebook.metadata.get("course", {}).get("smoke_parameters"):
+            inject_smoke_parameters(notebook, tmp_path_factory.mktemp(path.stem))
+            nbformat.write(notebook, path)
     return root
 
 
 @pytest.fixture(scope="session")
-def jupyter_lab(course_copy, tmp_path_factory):
-    """A JupyterLab server on 127.0.0.1 with a token; yields ``(base_url, token)``."""
-    config = tmp_path_factory.mktemp("jupyter-config")
+def axe_script() -> Path:
+    if not AXE.exists():
+        message = f"axe-core is missing ({AXE}): `make test` installs it with npm into .venv/node"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (CI=true: failing instead of skipping)")
+        pytest.skip(message)
+    return AXE
+
+
+def start_lab(course_copy: Path, config_path: list[Path], config: Path):
+    """A JupyterLab server on 127.0.0.1 with a token, as `make lab` starts it; ``(server,
+    base_url, token)``. ``config`` is a fresh folder for its user settings and runtime files."""
     settings = config / "lab-user-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     # No news or update checks (no internet here) and no toasts over the page.
@@ -90,6 +116,8 @@ def jupyter_lab(course_copy, tmp_path_factory):
     (notebook_settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     port, token = free_port(), secrets.token_hex(16)
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), JUPYTER_RUNTIME_DIR=str(config / "runtime"),
+               JUPYTER_CONFIG_PATH=os.pathsep.join(str(path) for path in config_path),
+               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
                MPLBACKEND="module://matplotlib_inline.backend_inline")
     log = open(config / "server.log", "w")
     server = subprocess.Popen(
@@ -100,6 +128,7 @@ def jupyter_lab(course_copy, tmp_path_factory):
         + (["--allow-root"] if os.geteuid() == 0 else []),
         cwd=course_copy, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
+    server.log_file = log
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while True:
@@ -113,15 +142,38 @@ def jupyter_lab(course_copy, tmp_path_factory):
             server.kill()
             pytest.fail(f"JupyterLab did not start; its log:\n{(config / 'server.log').read_text()[-3000:]}")
         time.sleep(0.5)
+    return server, base_url, token
+
+
+def stop_lab(server) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    server.log_file.close()
+
+
+@pytest.fixture(scope="session")
+def jupyter_lab(course_copy, tmp_path_factory):
+    """The student's JupyterLab (`make lab`); yields ``(base_url, token)``."""
+    server, base_url, token = start_lab(course_copy, STUDENT_CONFIG,
+                                        tmp_path_factory.mktemp("jupyter-config"))
     try:
         yield base_url, token
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+        stop_lab(server)
+
+
+@pytest.fixture(scope="session")
+def instructor_lab(course_copy, tmp_path_factory):
+    """The instructor's JupyterLab (`make lab-instructor`); yields ``(base_url, token)``."""
+    server, base_url, token = start_lab(course_copy, INSTRUCTOR_CONFIG,
+                                        tmp_path_factory.mktemp("instructor-config"))
+    try:
+        yield base_url, token
+    finally:
+        stop_lab(server)
 
 
 @pytest.fixture(scope="session")

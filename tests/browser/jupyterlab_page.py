@@ -107,3 +107,97 @@ def save(locator_or_page, folder: Path, name: str) -> Path:
     path = folder / f"{name}.png"
     locator_or_page.screenshot(path=str(path))
     return path
+
+
+# ------------------------------------------------------------------ accessibility (axe-core)
+
+#: What axe checks on a lesson page: the notebook's own content -- every cell's outputs (figures,
+#: explorers) and its rendered text. JupyterLab's chrome around it (menus, the cell editors' ARIA,
+#: toolbar buttons) is JupyterLab's, not the course's, and is left out.
+LESSON_CONTENT = [[f"{ACTIVE} .jp-Cell-outputArea"], [f"{ACTIVE} .jp-MarkdownOutput"]]
+
+
+def run_axe(page: Page, axe_script: Path, include=None) -> dict:
+    """Inject axe-core and run every rule it has (except experimental ones) on ``include``
+    (default: the active notebook's content). Returns ``{"violations": [...], "rules": [...]}``:
+    each violation with its rule id, impact, help text and failing nodes; ``rules`` the ids of
+    every rule that applied (passed, failed or needs review)."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(axe_script))
+    return page.evaluate(
+        """async (include) => {
+            const result = await axe.run({include}, {resultTypes: ['violations']});
+            const rules = [...result.passes, ...result.violations, ...result.incomplete].map(r => r.id);
+            return {
+              rules: [...new Set(rules)].sort(),
+              violations: result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 300),
+                                          summary: n.failureSummary}))})),
+            };
+        }""", include or LESSON_CONTENT)
+
+
+# ------------------------------------------------------------------ explorers and keyboard
+
+#: The explorers' CSS classes (``Explorer(name, ...)``), by the function that builds each.
+EXPLORER_CLASSES = {"conv_explorer": "conv-explorer", "shape_explorer": "shape-explorer",
+                    "relu_explorer": "relu-explorer", "pooling_explorer": "pooling-explorer",
+                    "feature_map_explorer": "feature-map-explorer",
+                    "gradient_explorer": "gradient-explorer"}
+
+#: Every element of an explorer a student can Tab to, in DOM order.
+FOCUSABLE = ("select, input, textarea, button, [contenteditable='true'], "
+             "[tabindex]:not([tabindex='-1'])")
+
+
+def explorers(page: Page, css_class: str) -> list[Locator]:
+    return page.locator(f"{ACTIVE} .widget-vbox.{css_class}").all()
+
+
+def tab_stops(explorer: Locator) -> list:
+    """The explorer's focusable elements (element handles), in the order Tab visits them."""
+    return explorer.evaluate_handle(
+        f"(root) => [...root.querySelectorAll(\"{FOCUSABLE}\")]"
+        ".filter(el => el.offsetParent !== null && !el.disabled)"
+    ).get_properties().values()
+
+
+def focused_is(page: Page, handle) -> bool:
+    return page.evaluate("(el) => document.activeElement === el", handle)
+
+
+def accessible_name(handle) -> str:
+    """The control's name as a screen reader gets it (aria-label, aria-labelledby, its <label>,
+    or a button's text)."""
+    return handle.evaluate("""(el) => {
+        if (el.getAttribute('aria-label')) return el.getAttribute('aria-label');
+        const by = el.getAttribute('aria-labelledby');
+        if (by) return by.split(' ').map(id => document.getElementById(id)?.textContent || '').join(' ');
+        if (el.labels && el.labels.length) return [...el.labels].map(l => l.textContent).join(' ');
+        if (el.closest('label')) return el.closest('label').textContent;
+        return el.tagName === 'BUTTON' ? el.textContent : '';
+    }""").strip()
+
+
+def shutdown_kernels(base_url: str, token: str) -> None:
+    """Stop every kernel of the server (the lesson pages' kernels; nothing else runs there)."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{base_url}/api/sessions?token={token}", timeout=10) as reply:
+        sessions = json.load(reply)
+    for session in sessions:
+        request = urllib.request.Request(f"{base_url}/api/sessions/{session['id']}?token={token}",
+                                         method="DELETE")
+        urllib.request.urlopen(request, timeout=30).close()
+
+
+def open_terminal(page: Page) -> Locator:
+    """File > New > Terminal; returns the terminal once it shows its prompt area."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^File$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^New$")).hover()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Terminal$")).click()
+    terminal = page.locator(".jp-Terminal:not(.lm-mod-hidden)").last
+    terminal.locator(".xterm-screen").wait_for(timeout=60_000)
+    return terminal

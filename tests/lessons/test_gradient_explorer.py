@@ -18,7 +18,7 @@ from course_utils.widgets.gradient import (
 
 def cells(html: str, css_class: str) -> list[str]:
     table = re.search(rf'<table class="grid {css_class}".*?</table>', html, re.S).group(0)
-    return re.findall(r"<td[^>]*>([^<]*)</td>", table)
+    return re.findall(r"<td[^>]*data-row[^>]*>([^<]*)</td>", table)  # the cells, not the headers
 
 
 def test_the_footprint_is_the_receptive_field_weighted_by_the_kernel():

@@ -74,5 +74,5 @@ def test_check_prints_the_verdict(capsys):
     check("04.pool_parameters", 0)
     check("04.pool_parameters", 4)
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "\u2705 Correct!"
-    assert lines[1].startswith("\u274c Not quite")
+    assert lines[0] == "\u2713 Correct!"
+    assert lines[1].startswith("\u2717 Not quite")

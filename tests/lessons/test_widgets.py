@@ -25,6 +25,7 @@ from course_utils.widgets import (
     draw_shape,
     feature_map_explorer,
     feature_maps,
+    kernel_as_text,
     parse_kernel,
     pool_arithmetic,
     pool_window,
@@ -308,12 +309,50 @@ def test_conv_explorer_clamps_position_when_the_output_shrinks():
     assert paragraph(explorer.view.value, "arithmetic").startswith("output[0, 0]")
 
 
-def test_conv_explorer_uses_the_typed_kernel():
+def test_conv_explorer_applies_a_typed_kernel_when_it_is_entered():
+    """Enter (or leaving the box) sends the text; the explorer switches to "typed in" and draws."""
     explorer = conv_explorer()
     explorer.controls["kernel_text"].value = "0 0 0; 0 5 0; 0 0 0"
-    assert paragraph(explorer.view.value, "arithmetic").endswith("= 4")  # still x_pattern
-    explorer.controls["kernel"].value = "typed in"
+    assert explorer.controls["kernel"].value == "typed in"
     assert paragraph(explorer.view.value, "arithmetic").endswith("= 5")
+    assert "kernel 3x3" in explorer.view.value
+
+
+def test_conv_explorer_apply_button_draws_the_typed_kernel():
+    explorer = conv_explorer(kernel="typed in", kernel_text="0 0 0; 0 2 0; 0 0 0")
+    explorer.controls["kernel"].value = "sobel_x"
+    assert paragraph(explorer.view.value, "arithmetic").endswith("= 3")
+    explorer.set_quietly("kernel_text", "0 0 0; 0 7 0; 0 0 0")  # typed, not yet applied
+    assert paragraph(explorer.view.value, "arithmetic").endswith("= 3")
+    explorer.buttons["apply"].click()
+    assert explorer.controls["kernel"].value == "typed in"
+    assert paragraph(explorer.view.value, "arithmetic").endswith("= 7")
+
+
+@pytest.mark.parametrize("name", kernels.KERNEL_NAMES)
+def test_the_kernel_text_box_shows_the_chosen_kernel(name):
+    explorer = conv_explorer()
+    explorer.controls["kernel"].value = name
+    np.testing.assert_allclose(parse_kernel(explorer.controls["kernel_text"].value),
+                               kernels.kernel(name), atol=1e-4)
+    assert explorer.controls["kernel"].value == name  # writing the text did not switch to typed
+
+
+def test_kernel_as_text_reads_back_with_parse_kernel():
+    assert kernel_as_text(kernels.kernel("sobel_x")) == "-1 0 1; -2 0 2; -1 0 1"
+    assert conv_explorer().controls["kernel_text"].value == "1 0 1; 0 1 0; 1 0 1"
+
+
+def test_the_kernel_text_box_is_a_labelled_one_line_box_and_the_apply_button_says_what_it_does():
+    import ipywidgets
+
+    explorer = conv_explorer()
+    box = explorer.controls["kernel_text"]
+    assert isinstance(box, ipywidgets.Text) and not isinstance(box, ipywidgets.Textarea)
+    assert box.continuous_update is False  # sent on Enter (or when the box is left)
+    assert box.description
+    assert "apply" in explorer.buttons["apply"].description
+    assert explorer.buttons["apply"] in explorer.children[1].children
 
 
 def test_conv_explorer_input_choice_changes_the_image():
@@ -359,3 +398,102 @@ def test_relu_and_feature_map_explorers_redraw_on_control_change():
     assert "output shape (2, 74, 63)" in paragraph(maps.view.value, "output-size")
     maps.controls["kernel_names"].value = ("sobel_x",)
     assert "output shape (1, 74, 63)" in paragraph(maps.view.value, "output-size")
+
+
+# ------------------------------------------------------------------ what the pictures say
+
+
+def test_the_shape_explorer_counts_pixels_from_zero_like_lesson_02():
+    """n = 6, f = 3, s = 2: windows start at 0 and 2, pixel 5 is never covered (not "6")."""
+    from course_utils.widgets.shape import uncovered_pixels
+
+    view = draw_shape(n=6, f=3, p=0, s=2)
+    labels = re.findall(r'<text [^>]*text-anchor="middle"[^>]*>([^<]*)</text>', view)
+    assert labels == ["0", "1", "2", "3", "4", "5"]
+    assert uncovered_pixels(6, 3, 0, 2) == [5]
+    assert "never covered: pixel 5" in paragraph(view, "warning")
+    svg = re.search(r"<svg[^>]*>", view).group(0)
+    assert 'role="img"' in svg and "Never covered: pixel 5." in html.unescape(svg)
+    padded = draw_shape(n=4, f=3, p=1, s=1)
+    assert re.findall(r'text-anchor="middle"[^>]*>([^<]*)</text>', padded) == \
+        ["pad", "0", "1", "2", "3", "pad"]
+
+
+def test_the_shape_explorer_marks_the_gaps_a_large_stride_leaves():
+    from course_utils.widgets.shape import uncovered_pixels
+
+    assert uncovered_pixels(7, 1, 0, 2) == [1, 3, 5]
+    assert "Never covered: pixels 1, 3, 5." in html.unescape(draw_shape(n=7, f=1, p=0, s=2))
+
+
+@pytest.mark.parametrize("draw", [draw_conv, draw_shape, draw_relu, draw_pooling, draw_feature_maps],
+                         ids=lambda f: f.__name__)
+def test_every_picture_in_an_explorer_view_has_a_text_alternative(draw):
+    view = draw()
+    for tag in re.findall(r"<img\b[^>]*>", view):
+        assert re.search(r'alt="[^"]*\w', tag), tag[:80]
+    for tag in re.findall(r"<svg\b[^>]*>", view):
+        assert 'role="img"' in tag and 'aria-label="' in tag
+    for table in re.findall(r"<table\b.*?</table>", view, flags=re.S):
+        assert "<caption" in table and '<th scope="col"' in table and '<th scope="row"' in table
+
+
+def test_grid_captions_say_in_words_what_the_colours_and_borders_show():
+    view = draw_conv(position=5)  # window (1, 2)
+    captions = [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<caption.*?</caption>", view)]
+    assert "the window (orange box): rows 1-3, columns 2-4" in captions[0]
+    assert "the blue box is output[1, 2]" in captions[2]
+    assert "empty: not computed yet" in captions[2]
+    pooled = html.unescape(draw_pooling(position=1))
+    assert "maximum, in bold and underlined, is at row 1, column 3" in pooled
+
+
+def test_grid_headers_count_rows_and_columns_from_zero_and_name_the_padding():
+    table = plotting.grid_html(np.zeros((4, 4)), padding=1)
+    assert re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', table) == ["pad", "0", "1", "pad"]
+    assert re.findall(r'<th scope="row"[^>]*>([^<]*)</th>', table) == ["pad", "0", "1", "pad"]
+
+
+def test_every_grid_cell_colour_pair_meets_wcag_aa_contrast():
+    from matplotlib import colormaps
+
+    def ratio(foreground, background):
+        high, low = sorted((plotting._relative_luminance(foreground),
+                            plotting._relative_luminance(background)), reverse=True)
+        return (high + 0.05) / (low + 0.05)
+
+    for name in ("RdBu_r", "gray"):
+        for level in np.linspace(0, 1, 101):
+            background = colormaps[name](level)
+            foreground = (0, 0, 0) if plotting.text_colour_on(background) == "#000000" else (1, 1, 1)
+            assert ratio(foreground, background) >= 4.5, (name, level)
+    pad = [int(plotting.PAD_COLOUR[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    pad_text = [int(plotting.PAD_TEXT_COLOUR[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    assert ratio(pad_text, pad) >= 4.5
+
+
+def test_figures_say_what_they_show_with_their_numbers():
+    drawn = plotting.show_grids([images.binary_image_5x5(), kernels.kernel("x_pattern")],
+                                ["image", "kernel"], highlights=[(0, 0, 3, 3), None])
+    assert drawn.alt.startswith("2 numbered grids side by side: 1) 'image', 5 by 5")
+    assert "1 1 1 0 0 / 0 1 1 1 0 / 0 0 1 1 1 / 0 0 1 1 0 / 0 1 1 0 0" in drawn.alt
+    assert "the orange box covers rows 0-2, columns 0-2" in drawn.alt
+    photo = images.small_photo()
+    maps = [conv2d(photo, kernels.kernel(name)) for name in ("sobel_x", "scharr_x")]
+    shared = plotting.show_feature_maps(maps, ["sobel_x", "scharr_x"], shared_scale=True)
+    assert "all on one colour scale" in shared.alt and "'scharr_x' (148x126): values from" in shared.alt
+    assert "each with its own colour scale" in plotting.show_feature_maps(maps).alt
+    curves = plotting.show_curves(np.linspace(-4, 4, 9), {"ReLU": np.maximum(np.linspace(-4, 4, 9), 0)})
+    assert "ReLU: x = -4 gives 0, 0 gives 0, 4 gives 4" in curves.alt
+    bars = plotting.show_bars([("scores", ["cat", "dog"], [2.0, 1.0])])
+    assert "'scores': cat 2, dog 1" in bars.alt
+
+
+def test_a_shared_colour_scale_shows_the_stronger_kernel_stronger():
+    """Lesson 01's claim: on one scale Scharr's map has more contrast than Sobel's."""
+    photo = images.small_photo()
+    sobel, scharr = (conv2d(photo, kernels.kernel(name)) for name in ("sobel_x", "scharr_x"))
+    drawn = plotting.show_feature_maps([sobel, scharr], ["sobel_x", "scharr_x"], shared_scale=True)
+    first, second = (ax.images[0] for ax in drawn.axes[:2])
+    assert first.get_clim() == second.get_clim()
+    assert np.abs(scharr).max() > 3.5 * np.abs(sobel).max()
