@@ -92,8 +92,8 @@ assignments: $(STAMP)
 	$(BIN)/python -m course_utils.instructor.release
 
 grade: $(STAMP)
-	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=a1_convolution [JOBS=2]  (several: ASSIGNMENT=\"a1_convolution a2_pooling\")"; exit 2; }
-	$(BIN)/python -m course_utils.instructor.autograde $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS))
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=a1_convolution [JOBS=2] [NO_SANDBOX=1]  (several: ASSIGNMENT=\"a1_convolution a2_pooling\")"; exit 2; }
+	$(BIN)/python -m course_utils.instructor.autograde $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS)) $(if $(NO_SANDBOX),--no-sandbox)
 
 benchmarks: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
