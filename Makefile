@@ -16,7 +16,7 @@ NODE_DIR   := $(VENV)/node
 NODE_STAMP := $(NODE_DIR)/.installed
 NPM_PACKAGES := axe-core@4.14.1 configurable-http-proxy@5.3.0
 
-.PHONY: lab test venv assignments grade benchmarks clean-venv help
+.PHONY: lab test venv assignments grade benchmarks gpu-check clean-venv help
 
 help:
 	@echo "make lab          set up .venv if needed and start JupyterLab on 127.0.0.1:$(PORT)"
@@ -24,6 +24,7 @@ help:
 	@echo "make assignments  regenerate assignments/ (student versions) from solutions/"
 	@echo "make grade ASSIGNMENT=a1_convolution   autograde every submission in parallel"
 	@echo "make benchmarks   run the benchmark scripts in benchmarks/"
+	@echo "make gpu-check    lesson 05's training and speed ladder on 50,000 fake images (first thing on a GPU)"
 
 venv: $(STAMP)
 
@@ -60,6 +61,10 @@ grade: $(STAMP)
 
 benchmarks: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# The first thing to run on a machine with a GPU: images/s, s/epoch, which fast paths ran.
+gpu-check: $(STAMP)
+	$(BIN)/python benchmarks/bench_gpu.py $(GPU_CHECK_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
