@@ -145,7 +145,7 @@ def plan_training(device: torch.device, epochs: int | None = None, batch_size: i
 
 def cpu_threads() -> tuple[int, str]:
     """(threads for PyTorch on the CPU, a sentence saying why): the cores other programs leave
-    idle (cores minus the 1-minute load average), at least 1.
+    idle (cores minus the 1-minute load average, a load under 0.75 counting as idle), at least 1.
 
     PyTorch's CPU threads wait for each other at every operation; when another program holds one
     of the cores, all of them wait for the slowest, and two threads on a busy 2-core machine
@@ -153,7 +153,7 @@ def cpu_threads() -> tuple[int, str]:
     """
     cores = os.cpu_count() or 1
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    threads = max(1, min(cores, int(cores - load + 0.5)))
+    threads = max(1, min(cores, cores - int(load + 0.25)))
     note = (f"CPU threads: {threads} of {cores} cores"
             + (f" (the others are busy: load average {load:.1f})" if threads < cores else "")
             + ".")

@@ -198,3 +198,12 @@ def test_every_setting_gets_its_own_checkpoint_folder():
              plan_training(cpu, epochs=2).run_name, plan_training(cpu, subset=100).run_name,
              plan_training(cpu, batch_size=32).run_name}
     assert len(names) == 5 and plan_training(cpu).run_name == "width16-4000img-3ep-batch64"
+
+
+@pytest.mark.parametrize("load, threads", [(0.1, 2), (0.7, 2), (0.8, 1), (3.5, 1)])
+def test_cpu_threads_leave_the_busy_cores_alone(monkeypatch, load, threads):
+    from course_utils.cifar10 import training
+
+    monkeypatch.setattr(training.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(training.os, "getloadavg", lambda: (load, load, load))
+    assert training.cpu_threads()[0] == threads
