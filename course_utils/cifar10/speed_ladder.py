@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from course_utils.cifar10.augment import DeviceBatches, normalize, per_image_loader
+from course_utils.cifar10.metrics import evaluate
 from course_utils.cifar10.models import CourseCNN, FastCNN, init_whitening
-from course_utils.cifar10.training import TrainConfig, train
+from course_utils.cifar10.training import TrainConfig, mixed_precision_settings, train
 
 #: Label smoothing of the ladder's "label smoothing" rung: the same as lesson 05's main run.
 LABEL_SMOOTHING = TrainConfig().label_smoothing
@@ -74,7 +75,7 @@ class LadderPlan:
 #: The ladder's CPU budget: small enough for lesson 05's minute, large enough that every rung
 #: learns (about 100 steps each; on the fake data every rung ends far above chance). The batch
 #: stays small: on a CPU a larger batch only means fewer steps for the same arithmetic.
-CPU_LADDER = dict(subset=1000, test_subset=1000, epochs=3, small_batch=32, large_batch=32,
+CPU_LADDER = dict(subset=600, test_subset=500, epochs=3, small_batch=32, large_batch=32,
                   width=8, fast_widths=(16, 32, 32))
 #: On a GPU: all images, 10 epochs, the main run's width and the record-style widths.
 GPU_LADDER = dict(subset=None, test_subset=None, epochs=10, small_batch=64, large_batch=512,
@@ -136,14 +137,17 @@ def speed_ladder(data, device: torch.device, epochs: int, small_batch: int = 64,
     Every rung trains ``repeats`` times from the same seed for ``epochs`` epochs, and each
     epoch is timed on its own: a rung's seconds are the median over its ``epochs * repeats``
     epochs, with the fastest and the slowest (the final evaluation, with or without flips, is not
-    included: test-time augmentation costs a second forward pass at test time only). The test
-    images go through one pipeline, built once and shared by every rung.
+    included: test-time augmentation costs a second forward pass at test time only). Two rungs
+    reuse the run above instead of repeating it: flip test-time augmentation (the training is the
+    same, only the test differs) and, where it does nothing (off CUDA), mixed precision; their
+    notes say so. The test images go through one pipeline, built once and shared by every rung.
     """
     config = TrainConfig(epochs=epochs, lr=0.1 * small_batch / 128,
                          schedule="constant", label_smoothing=0.0, mixed_precision="off",
                          channels_last=False, flip_tta=False, evaluate_each_epoch=False)
     batch_size = small_batch
-    test_batches = DeviceBatches(data.test_images, data.test_labels, 1024, device)
+    test_batches = DeviceBatches(data.test_images, data.test_labels,
+                                 256 if device.type == "cpu" else 1024, device)
     changes = {
         "data on the device": {},
         "large batch + warm-up/decay": dict(lr=0.1 * large_batch / 128, schedule="warmup_decay"),
@@ -159,38 +163,51 @@ def speed_ladder(data, device: torch.device, epochs: int, small_batch: int = 64,
         _train_once(warm_up, DeviceBatches(warm_up.train_images, warm_up.train_labels, large_batch,
                                            device, augment=True), test_batches, config, device,
                     width, None, False)
-    rungs = []
+    rungs, model = [], None
     for idea, _ in IDEAS:
         config = replace(config, **changes.get(idea, {}))
         if idea == "large batch + warm-up/decay":
             batch_size = large_batch
+        shared = dict(device=device.type, n_test=len(data.test_labels),
+                      n_train=len(data.train_labels))
+        if idea == "flip test-time augmentation" and rungs:
+            # Flips change the test, not the training: score the rung above's model again.
+            accuracy = _evaluate(model, test_batches, config, device)
+            rungs.append(Rung(idea, rungs[-1].epoch_seconds, accuracy,
+                              "same training as the rung above; only the test differs",
+                              accuracies=(accuracy,), **shared))
+            continue
+        if idea == "mixed precision" and rungs and \
+                mixed_precision_settings(device, config.mixed_precision)[0] is None:
+            rungs.append(replace(rungs[-1], idea=idea, note="no effect here (CUDA GPUs only): "
+                                 "the run above, not repeated"))
+            continue
         note = ""
-        if idea == "mixed precision" and device.type != "cuda":
-            note = "no effect here: mixed precision is used on CUDA GPUs only"
         if idea == "channels_last" and device.type == "cpu":
             note = "made for GPUs; on a CPU it can be slower or faster"
         if idea == "large batch + warm-up/decay" and large_batch == small_batch:
             note = f"batch stays {large_batch} here: large batches pay on a GPU"
         seconds, accuracies = [], []
-        for _ in range(repeats):
+        for repeat in range(repeats):
             if idea == "tutorial pipeline":
                 batches = per_image_loader(data.train_images, data.train_labels, batch_size,
                                            seed=config.seed)
             else:
                 batches = DeviceBatches(data.train_images, data.train_labels, batch_size, device,
                                         augment=True, seed=config.seed)
-            epoch_seconds, accuracy = _train_once(
+            trained, epoch_seconds, accuracy = _train_once(
                 data, batches, test_batches, config, device, width,
                 fast_widths if idea == "record-style network" else None, progress)
+            model = trained if repeat == 0 else model
             seconds += epoch_seconds
             accuracies.append(accuracy)
-        rungs.append(Rung(idea, tuple(seconds), accuracies[0], note, device.type,
-                          len(data.test_labels), len(data.train_labels), tuple(accuracies)))
+        rungs.append(Rung(idea, tuple(seconds), accuracies[0], note,
+                          accuracies=tuple(accuracies), **shared))
     return rungs
 
 
 def _train_once(data, batches, test_batches, config, device, width, fast_widths, progress):
-    """Train a fresh model; return (seconds of each epoch, test accuracy)."""
+    """Train a fresh model; return (the model, seconds of each epoch, test accuracy)."""
     torch.manual_seed(config.seed)
     if fast_widths is None:
         model = CourseCNN(width)
@@ -199,7 +216,16 @@ def _train_once(data, batches, test_batches, config, device, width, fast_widths,
         init_whitening(model.whiten, normalize(data.train_images[:5000]))
     history = train(model, batches, test_batches, config, device=device, progress=progress)
     cumulative = [0.0, *history.train_seconds]
-    return [b - a for a, b in zip(cumulative, cumulative[1:])], history.final_test_accuracy
+    return model, [b - a for a, b in zip(cumulative, cumulative[1:])], history.final_test_accuracy
+
+
+def _evaluate(model, test_batches, config, device) -> float:
+    """Test accuracy of ``model`` as ``train`` would measure it with ``config``."""
+    amp_dtype, _ = mixed_precision_settings(device, config.mixed_precision)
+    channels_last = device.type == "cuda" if config.channels_last is None else config.channels_last
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    return evaluate(model, test_batches, flip_tta=config.flip_tta, amp_dtype=amp_dtype,
+                    memory_format=layout).accuracy
 
 
 def ladder_table(rungs: list[Rung]) -> str:
@@ -215,8 +241,10 @@ def ladder_table(rungs: list[Rung]) -> str:
                      f"{rung.note}")
     device = rungs[0].device.upper() if rungs else "?"
     n_train = rungs[0].n_train if rungs else 0
+    noise = 100 / max(n_test, 1) ** 0.5  # two standard errors of an accuracy near 50%
     lines.append(f"{device}: median and range over {measured} timed epochs of {n_train:,} "
-                 f"training images per rung; accuracy on {n_test:,} test images (chance: 10%).")
+                 f"training images per rung; accuracy on {n_test:,} test images (chance: 10%; "
+                 f"differences under {noise:.0f} points are within sampling noise).")
     if rungs and rungs[0].device == "cpu":
         lines.append(CPU_NOTE)
     return "\n".join(lines)

@@ -27,11 +27,22 @@ def test_every_rung_is_timed_every_epoch_of_every_repeat(tiny_data):
     rungs = ladder.speed_ladder(tiny_data, torch.device("cpu"), epochs=2, small_batch=32,
                                 large_batch=64, width=4, fast_widths=(8, 8, 8), repeats=2)
     assert [rung.idea for rung in rungs] == [idea for idea, _ in ladder.IDEAS]
+    by_idea = {rung.idea: rung for rung in rungs}
     for rung in rungs:
         assert len(rung.epoch_seconds) == 4 and all(s > 0 for s in rung.epoch_seconds)
         assert rung.low <= rung.median <= rung.high
-        assert rung.accuracies[0] == rung.accuracies[1] == rung.test_accuracy  # same seed
-        assert rung.device == "cpu" and rung.n_test == 40
+        assert rung.device == "cpu" and rung.n_test == 40 and rung.n_train == 64
+        if rung.idea != "flip test-time augmentation":
+            assert rung.accuracies[0] == rung.accuracies[1] == rung.test_accuracy  # same seed
+    # Flips change only the test: the rung scores the model above, with the same seconds.
+    flips = by_idea["flip test-time augmentation"]
+    assert flips.epoch_seconds == by_idea["label smoothing"].epoch_seconds
+    assert "only the test differs" in flips.note
+    # Mixed precision does nothing on a CPU: the run above, not repeated, and said so.
+    mixed = by_idea["mixed precision"]
+    assert (mixed.epoch_seconds, mixed.test_accuracy) == (
+        by_idea["channels_last"].epoch_seconds, by_idea["channels_last"].test_accuracy)
+    assert "not repeated" in mixed.note
     table = ladder.ladder_table(rungs)
     assert "median and range over 4 timed epochs of 64 training images per rung" in table
     assert "accuracy on 40 test images" in table and ladder.CPU_NOTE in table

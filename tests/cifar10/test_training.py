@@ -178,9 +178,10 @@ def test_cpu_plan_is_smaller_and_says_so():
     cpu = plan_training(torch.device("cpu"))
     gpu = plan_training(torch.device("cuda"))
     assert (cpu.width, cpu.subset, cpu.batch_size, cpu.config.epochs) == (
-        CPU_WIDTH, CPU_SUBSET, CPU_BATCH, CPU_EPOCHS) == (16, 4000, 64, 3)
+        CPU_WIDTH, CPU_SUBSET, CPU_BATCH, CPU_EPOCHS) == (12, 2000, 64, 3)
     assert (gpu.width, gpu.subset, gpu.batch_size, gpu.config.epochs) == (64, None, 512, 20)
-    assert cpu.test_subset == 2000 and gpu.test_subset is None
+    assert cpu.test_subset == 1000 and gpu.test_subset is None
+    assert (cpu.test_batch_size, gpu.test_batch_size) == (256, 1024)
     assert "No GPU" in cpu.message and "No GPU" not in gpu.message
     assert gpu.config.lr == pytest.approx(0.4) and cpu.config.lr == pytest.approx(0.05)
     assert 1 <= cpu.threads <= (os.cpu_count() or 1) and "CPU threads" in cpu.message
@@ -197,7 +198,7 @@ def test_every_setting_gets_its_own_checkpoint_folder():
     names = {plan_training(cpu).run_name, plan_training(cpu, width=8).run_name,
              plan_training(cpu, epochs=2).run_name, plan_training(cpu, subset=100).run_name,
              plan_training(cpu, batch_size=32).run_name}
-    assert len(names) == 5 and plan_training(cpu).run_name == "width16-4000img-3ep-batch64"
+    assert len(names) == 5 and plan_training(cpu).run_name == "width12-2000img-3ep-batch64"
 
 
 @pytest.mark.parametrize("load, threads", [(0.1, 2), (0.7, 2), (0.8, 1), (3.5, 1)])
