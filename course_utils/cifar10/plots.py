@@ -187,8 +187,9 @@ def describe_filters(weight: torch.Tensor) -> str:
     share = (mean.expand_as(weight) ** 2).sum(dim=(1, 2, 3)) / (weight ** 2).sum(dim=(1, 2, 3)
                                                                             ).clamp(min=1e-12)
     colour = int((share >= 0.5).sum())
-    return (f"{colour} of the {len(weight)} filters are mostly one colour (at least half of their "
-            f"weight is their average over the {weight.shape[2]}x{weight.shape[3]} window), "
+    return (f"{colour} of the {len(weight)} filters {'is' if colour == 1 else 'are'} mostly one "
+            f"colour (at least half of {'its' if colour == 1 else 'their'} weight is the average "
+            f"over the {weight.shape[2]}x{weight.shape[3]} window), "
             f"{len(weight) - colour} mostly contrast: positive weights beside negative ones, "
             f"which respond to edges and spots (or are still close to their random start); "
             f"weights range from {weight.min():.2f} to {weight.max():.2f}.")
@@ -265,8 +266,12 @@ def plot_ladder(rungs, *, fake: bool = False) -> Drawn:
                        [rung.high - rung.median for rung in ordered]])
     ax.barh([rung.idea for rung in ordered], medians, xerr=errors, color="tab:blue",
             error_kw={"ecolor": "black", "capsize": 3, "linewidth": 1})
+    # A rung that reuses the run above (flip averaging; mixed precision off CUDA) says so.
+    reused = {index for index in range(1, len(rungs))
+              if rungs[index].epoch_seconds == rungs[index - 1].epoch_seconds}
     for position, rung in enumerate(ordered):
-        ax.text(rung.high, position, f"  {rung.median:.2f} s, {rung.test_accuracy:.0%}",
+        again = " (trained once, with the rung above)" if len(rungs) - 1 - position in reused else ""
+        ax.text(rung.high, position, f"  {rung.median:.2f} s, {rung.test_accuracy:.0%}{again}",
                 va="center", fontsize=8)
     measured = len(rungs[0].epoch_seconds) if rungs else 0
     title = f"seconds per epoch on {device.upper()} (median of {measured}, line: fastest to slowest)"
@@ -275,12 +280,14 @@ def plot_ladder(rungs, *, fake: bool = False) -> Drawn:
     if fake:
         title += f"\n{FAKE_LABEL}"
     ax.set(xlabel="seconds per training epoch", title=title)
-    ax.set_xlim(0, max((rung.high for rung in rungs), default=1) * 1.45)
+    ax.set_xlim(0, max((rung.high for rung in rungs), default=1) * (1.45 + 0.6 * bool(reused)))
     alt = (f"Bar chart of the speed ladder on {device.upper()}: for each of {len(rungs)} ideas, "
            f"added one after another, the median seconds per training epoch over {measured} "
            "measured epochs (with the fastest and slowest) and the test accuracy: "
            + "; ".join(f"{rung.idea} {rung.median:.2f} s ({rung.low:.2f}-{rung.high:.2f}), "
-                       f"{rung.test_accuracy:.0%}" for rung in rungs) + ".")
+                       f"{rung.test_accuracy:.0%}"
+                       + (" (trained once, with the rung above)" if index in reused else "")
+                       for index, rung in enumerate(rungs)) + ".")
     if device == "cpu":
         alt += " On a CPU these seconds are not comparable with a GPU's."
     return show_figure(fig, _fake_prefix(fake) + alt)

@@ -143,5 +143,8 @@ def test_ladder_picture_says_cpu_seconds_are_not_comparable():
     drawn = plots.plot_ladder(rungs)
     assert "not comparable" in drawn.axes[0].get_title() and "not comparable" in drawn.alt
     assert "tutorial pipeline 2.10 s (2.00-2.50), 61%" in drawn.alt
+    again = plots.plot_ladder(rungs + [Rung("mixed precision", (2.0, 2.5, 2.1), 0.61, device="cpu")])
+    assert "mixed precision 2.10 s (2.00-2.50), 61% (trained once, with the rung above)" in again.alt
+    assert "tutorial pipeline 2.10 s (2.00-2.50), 61%;" in again.alt
     gpu = plots.plot_ladder([Rung("tutorial pipeline", (0.5,), 0.6, device="cuda")])
     assert "not comparable" not in gpu.alt and "CUDA" in gpu.alt
