@@ -133,7 +133,7 @@ def main(argv=None) -> None:
         rows = [
             ("training images per second (all epochs)",
              f"{len(data.train_labels) * len(epoch_seconds) / sum(epoch_seconds):,.0f}"),
-            ("seconds per epoch, first (warm-up; cuDNN autotunes)", f"{epoch_seconds[0]:.2f}"),
+            ("seconds per epoch, first (warm-up, autotuning)", f"{epoch_seconds[0]:.2f}"),
             ("seconds per epoch, median of the others",
              f"{statistics.median(epoch_seconds[1:]):.2f}" if len(epoch_seconds) > 1 else "-"),
             (f"training seconds, all {len(epoch_seconds)} epochs", f"{sum(epoch_seconds):.1f}"),
