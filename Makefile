@@ -24,7 +24,7 @@ HUB_PYTHON ?= /usr/bin/python3.11
 HUB_FULL   ?=
 HUB_TOOL   := $(PYTHON) deploy/jupyterhub/course_hub.py
 
-.PHONY: lab lab-instructor test venv start assignments grade benchmarks clean-venv help hub hub-teardown
+.PHONY: lab lab-instructor test venv start assignments grade benchmarks gpu-check clean-venv help hub hub-teardown
 
 help:
 	@echo "make lab          set up .venv if needed and start JupyterLab on 127.0.0.1:$(PORT)"
@@ -34,6 +34,7 @@ help:
 	@echo "make assignments  regenerate assignments/ (student versions) from solutions/"
 	@echo "make grade ASSIGNMENT=a1_convolution   autograde every submission in parallel"
 	@echo "make benchmarks   run the benchmark scripts in benchmarks/"
+	@echo "make gpu-check    lesson 05's training and speed ladder on 50,000 fake images (first thing on a GPU)"
 	@echo "make hub          (root) the course on a JupyterHub at http://localhost:$(HUB_PORT)/: an instructor, three students"
 	@echo "make hub-teardown (root) remove the hub's users, exchange and state (PURGE=1: its environment too)"
 
@@ -97,6 +98,10 @@ grade: $(STAMP)
 
 benchmarks: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# The first thing to run on a machine with a GPU: images/s, s/epoch, which fast paths ran.
+gpu-check: $(STAMP)
+	$(BIN)/python benchmarks/bench_gpu.py $(GPU_CHECK_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -9,8 +9,9 @@ PIL transforms in a ``DataLoader`` (num_workers=2). Ours: ``course_utils.cifar10
 Then one training epoch of ``CourseCNN`` fed by each. Same batch size everywhere.
 
 There is no CIFAR-10 download here: the script writes fake data in the real on-disk format
-(``write_fake_cifar10``). torchvision's ``CIFAR10`` checks the md5 of the official batch files, so
-this benchmark -- and only it -- uses a subclass that skips that integrity check.
+(``write_fake_cifar10``, into ``fake-cifar-10-batches-py/``). torchvision's ``CIFAR10`` checks the
+md5 of the official batch files and reads ``cifar-10-batches-py/``, so this benchmark -- and only
+it -- uses a subclass that reads the fake folder and skips that integrity check.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import torchvision
 from torchvision import transforms
 
 from course_utils.cifar10.augment import CIFAR10_MEAN, CIFAR10_STD, DeviceBatches
+from course_utils.cifar10.cifar_format import FAKE_FOLDER_NAME
 from course_utils.cifar10.data import load_cifar10
 from course_utils.cifar10.fake_data import write_fake_cifar10
 from course_utils.cifar10.models import CourseCNN
@@ -34,7 +36,9 @@ from machine import cpu_name  # benchmarks/machine.py
 
 
 class UncheckedCIFAR10(torchvision.datasets.CIFAR10):
-    """torchvision's CIFAR10 without the md5 checks (the fake files have other checksums)."""
+    """torchvision's CIFAR10 on the fake folder, without the md5 checks (other checksums)."""
+
+    base_folder = FAKE_FOLDER_NAME
 
     def _check_integrity(self) -> bool:
         return True
@@ -86,7 +90,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as root:
         write_fake_cifar10(root, n_train=args.train, n_test=200)
-        data = load_cifar10(root, download=False)
+        data = load_cifar10(root, fake=True)
         theirs = tutorial_loader(root, args.batch)
         ours = DeviceBatches(data.train_images, data.train_labels, args.batch, device,
                              augment=True)

@@ -8,6 +8,10 @@ blue values per image, row by row), ``b'labels'`` a list of ints in 0..9.
 
 The loader (:mod:`course_utils.cifar10.data`) reads these files and the fake-data writer
 (:mod:`course_utils.cifar10.fake_data`) writes them; both take the format from here, once.
+
+Fake data never shares CIFAR-10's folder: it lives in ``fake-cifar-10-batches-py/`` beside it,
+marked by a text file (``FAKE_MARKER``) that the loader looks for, so neither can pass for the
+other.
 """
 
 from __future__ import annotations
@@ -28,6 +32,22 @@ FOLDER_NAME = "cifar-10-batches-py"
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
 META_FILE = "batches.meta"
+#: md5 of every file in ``cifar-10-batches-py/``, as published (torchvision's ``CIFAR10`` lists
+#: the same): the loader checks the unpacked files too, not only the archive they came from.
+CIFAR10_FILE_MD5S = {
+    "data_batch_1": "c99cafc152244af753f735de768cd75f",
+    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+    "data_batch_4": "634d18415352ddfa80567beed471001a",
+    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+    "test_batch": "40351d587109b95175f43aff81a1287e",
+    "batches.meta": "5ff9c542aee3614f3951f8cda6e48888",
+}
+#: The synthetic stand-in's folder and archive: always apart from the real ones.
+FAKE_FOLDER_NAME = "fake-cifar-10-batches-py"
+FAKE_ARCHIVE_NAME = "fake-cifar-10-python.tar.gz"
+#: The file that marks a folder as fake data (the writer puts it there, the loader checks it).
+FAKE_MARKER = "FAKE_DATA_NOT_CIFAR-10.txt"
 #: The ten class names in label order (``CLASSES[3] == "cat"``), as ``batches.meta`` holds them.
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
            "dog", "frog", "horse", "ship", "truck")

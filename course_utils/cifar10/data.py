@@ -1,15 +1,20 @@
 """CIFAR-10 as tensors: the official python-version batches read straight into memory.
 
 Lesson 05 (``notebooks/05_cnn_on_cifar10.ipynb``) trains on it. The file format and checksums
-are in :mod:`course_utils.cifar10.cifar_format`. Tests and smoke runs use
-:func:`course_utils.cifar10.fake_data.write_fake_cifar10`, which writes the same format, so both go
-through this module's code.
+are in :mod:`course_utils.cifar10.cifar_format`. ``load_cifar10(root)`` reads only
+``root/cifar-10-batches-py/`` and checks every file's md5 against the published ones (once: a
+stamp keyed by each file's size and modification time remembers the result).
+``load_cifar10(root, fake=True)`` reads only the synthetic stand-in that
+:func:`course_utils.cifar10.fake_data.write_fake_cifar10` writes to
+``root/fake-cifar-10-batches-py/`` (marked fake on disk); the result says ``fake=True``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import pickle
 import shutil
 import tarfile
 import tempfile
@@ -22,8 +27,11 @@ import torch
 
 from course_utils.cifar10.cifar_format import (
     ARCHIVE_NAME,
+    CIFAR10_FILE_MD5S,
     CIFAR10_MD5,
     CIFAR10_URL,
+    FAKE_FOLDER_NAME,
+    FAKE_MARKER,
     FOLDER_NAME,
     META_FILE,
     TEST_BATCH,
@@ -42,7 +50,11 @@ class DownloadError(RuntimeError):
 
 
 class ChecksumError(ValueError):
-    """A file's md5 is not the published one: refused, never unpacked."""
+    """A file's md5 is not the published one: refused, never unpacked or loaded."""
+
+
+#: Written into ``cifar-10-batches-py/`` once its files are verified: size, mtime and md5 of each.
+VERIFIED_STAMP = ".verified.json"
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,8 @@ class CIFAR10Data:
     ``train_images`` (50000, 3, 32, 32) uint8, ``train_labels`` (50000,) int64,
     ``test_images`` (10000, 3, 32, 32) uint8, ``test_labels`` (10000,) int64,
     ``classes`` the 10 names in label order (``classes[3] == 'cat'``).
+    ``fake``: True for the synthetic stand-in (then ``classes`` name its shapes, and every
+    number computed from it is about shapes, not CIFAR-10).
     """
 
     train_images: torch.Tensor
@@ -59,29 +73,40 @@ class CIFAR10Data:
     test_images: torch.Tensor
     test_labels: torch.Tensor
     classes: tuple[str, ...]
+    fake: bool = False
 
     def subset(self, n_train: int | None = None, n_test: int | None = None) -> "CIFAR10Data":
         """The first ``n_train`` training and ``n_test`` test images (None: all of them)."""
         return CIFAR10Data(self.train_images[:n_train], self.train_labels[:n_train],
-                           self.test_images[:n_test], self.test_labels[:n_test], self.classes)
+                           self.test_images[:n_test], self.test_labels[:n_test], self.classes,
+                           self.fake)
 
     def __repr__(self) -> str:
+        what = "FAKE data (synthetic shapes, not CIFAR-10), " if self.fake else ""
         return (
-            f"CIFAR10Data(train_images={tuple(self.train_images.shape)} uint8, "
+            f"CIFAR10Data({what}train_images={tuple(self.train_images.shape)} uint8, "
             f"test_images={tuple(self.test_images.shape)} uint8, classes={list(self.classes)})"
         )
 
 
 def load_cifar10(root: str | os.PathLike = "data", download: bool = True, url: str | None = None,
-                 md5: str = CIFAR10_MD5) -> CIFAR10Data:
+                 md5: str = CIFAR10_MD5, fake: bool = False) -> CIFAR10Data:
     """CIFAR-10 from ``root``: unpacked batches, else the archive, else (``download``) the web.
 
     Looks for ``root/cifar-10-batches-py/``; if missing, unpacks ``root/cifar-10-python.tar.gz``
     after checking its md5; if that is missing too and ``download`` is true, fetches it from
     ``url`` (default: the environment variable ``COURSE_CIFAR10_URL``, else the official
-    address). ``md5`` is the checksum the archive must have (tests pass their own).
+    address). ``md5`` is the checksum the archive must have (tests pass their own). Every
+    unpacked file is checked too: against the published md5s for the official archive, against
+    the md5s recorded when the archive was unpacked otherwise; a folder marked as fake data is
+    refused.
+
+    ``fake=True`` reads ``root/fake-cifar-10-batches-py/`` instead (written by
+    ``write_fake_cifar10(root)``; it must carry the fake-data marker) and nothing else.
     """
     root = Path(root)
+    if fake:
+        return _load_fake(root)
     folder = root / FOLDER_NAME
     if not folder.is_dir():
         archive = root / ARCHIVE_NAME
@@ -93,7 +118,8 @@ def load_cifar10(root: str | os.PathLike = "data", download: bool = True, url: s
                 )
             download_cifar10(root, url=url, md5=md5)
         _check_md5(archive, md5)
-        _extract(archive, root)
+        _extract(archive, root, md5)
+    _verify_folder(folder, md5)
     train = [_read_batch(folder / name) for name in TRAIN_BATCHES]
     test_images, test_labels = _read_batch(folder / TEST_BATCH)
     return CIFAR10Data(
@@ -103,6 +129,23 @@ def load_cifar10(root: str | os.PathLike = "data", download: bool = True, url: s
         test_labels=test_labels,
         classes=read_classes(folder / META_FILE),
     )
+
+
+def _load_fake(root: Path) -> CIFAR10Data:
+    folder = root / FAKE_FOLDER_NAME
+    if not (folder / FAKE_MARKER).is_file():
+        state = "is not marked as fake data" if folder.is_dir() else "does not exist"
+        raise FileNotFoundError(
+            f"load_cifar10(fake=True): {folder.resolve()} {state}. Write the fake data first:\n"
+            f"    from course_utils.cifar10.fake_data import write_fake_cifar10\n"
+            f"    write_fake_cifar10({str(root)!r})\n"
+            "(lesson 05 does this itself when FAKE_DATA = True)."
+        )
+    train = [_read_batch(folder / name) for name in TRAIN_BATCHES]
+    test_images, test_labels = _read_batch(folder / TEST_BATCH)
+    return CIFAR10Data(torch.cat([images for images, _ in train]),
+                       torch.cat([labels for _, labels in train]), test_images, test_labels,
+                       read_classes(folder / META_FILE), fake=True)
 
 
 def download_cifar10(root: str | os.PathLike = "data", url: str | None = None,
@@ -167,7 +210,11 @@ def _by_hand_instructions(archive: Path) -> str:
         f"Offline? On a machine with internet, download {CIFAR10_URL} "
         f"(163 MiB, md5 {CIFAR10_MD5}) and copy it to\n    {archive.resolve()}\n"
         f"(or unpack it there so that {archive.parent.resolve() / FOLDER_NAME} exists). "
-        f"A mirror works too: load_cifar10(url=...) or the environment variable {MIRROR_ENV}."
+        f"A mirror works too: load_cifar10(url=...) or the environment variable {MIRROR_ENV}.\n"
+        "No CIFAR-10 at all? Set FAKE_DATA = True in lesson 05's first cell to run the lesson on "
+        "synthetic shapes (written to a folder of their own and labelled FAKE everywhere; the "
+        "numbers then say nothing about CIFAR-10), or in code: write_fake_cifar10(root), then "
+        "load_cifar10(root, fake=True)."
     )
 
 
@@ -181,8 +228,13 @@ def _check_md5(archive: Path, md5: str) -> None:
         )
 
 
-def _extract(archive: Path, root: Path) -> None:
-    """Unpack into a temporary folder, then move ``cifar-10-batches-py`` into place."""
+def _extract(archive: Path, root: Path, md5: str) -> None:
+    """Unpack into a temporary folder, check it, then move ``cifar-10-batches-py`` into place.
+
+    For an archive other than the official one (a test's), the md5 of every unpacked file is
+    recorded in the verified stamp: later loads check the files against what the verified archive
+    held.
+    """
     with tempfile.TemporaryDirectory(prefix=".cifar-10-unpack.", dir=root) as scratch:
         with tarfile.open(archive, "r:gz") as tar:
             if hasattr(tarfile, "data_filter"):  # refuses absolute paths and links out
@@ -192,7 +244,106 @@ def _extract(archive: Path, root: Path) -> None:
         unpacked = Path(scratch) / FOLDER_NAME
         if not unpacked.is_dir():
             raise ValueError(f"load_cifar10: {archive} holds no {FOLDER_NAME}/ folder")
+        if (unpacked / FAKE_MARKER).exists():
+            raise ChecksumError(f"load_cifar10: {archive} holds fake data (it carries "
+                                f"{FAKE_MARKER}); refusing to unpack it as CIFAR-10")
+        if md5 != CIFAR10_MD5:
+            _write_stamp(unpacked, md5, _entries(unpacked))
         shutil.move(str(unpacked), root / FOLDER_NAME)
+
+
+_NAMES = (*TRAIN_BATCHES, TEST_BATCH, META_FILE)
+
+
+def _verify_folder(folder: Path, md5: str) -> None:
+    """Check every file of ``folder`` against its expected md5 (hashing only files whose size or
+    modification time changed since the last check); raise ``ChecksumError`` naming the file."""
+    if (folder / FAKE_MARKER).exists():
+        raise ChecksumError(
+            f"load_cifar10: {folder} is marked as fake data ({FAKE_MARKER}), not CIFAR-10. "
+            f"Delete the folder; fake data belongs in {folder.parent / FAKE_FOLDER_NAME} and is "
+            "read with load_cifar10(root, fake=True)."
+        )
+    stamp = _read_stamp(folder)
+    if md5 == CIFAR10_MD5:
+        expected = CIFAR10_FILE_MD5S
+    elif stamp.get("archive_md5") == md5:
+        expected = {name: entry["md5"] for name, entry in stamp["files"].items()}
+    else:
+        raise ChecksumError(
+            f"load_cifar10: no checksums are known for the files in {folder} (the archive md5 "
+            f"{md5} is not CIFAR-10's, and the folder was not unpacked from it here). Delete the "
+            "folder so that the archive is unpacked and checked again."
+        )
+    recorded = stamp.get("files", {}) if stamp.get("archive_md5") == md5 else {}
+    checked = {}
+    for name in _NAMES:
+        path = folder / name
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"load_cifar10: {path} is missing; {folder} should hold {', '.join(_NAMES)}. "
+                "Delete the folder to unpack the archive again."
+            )
+        info = path.stat()
+        entry = {"md5": expected[name], "size": info.st_size, "mtime_ns": info.st_mtime_ns}
+        if recorded.get(name) != entry:  # new, or changed since it was last checked: hash it
+            actual = file_md5(path)
+            if actual != expected[name]:
+                raise ChecksumError(_wrong_file_message(folder, name, actual, expected[name]))
+        checked[name] = entry
+    if checked != recorded:
+        _write_stamp(folder, md5, checked)
+
+
+def _read_stamp(folder: Path) -> dict:
+    try:
+        stamp = json.loads((folder / VERIFIED_STAMP).read_text())
+        return stamp if isinstance(stamp, dict) and isinstance(stamp.get("files"), dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_stamp(folder: Path, md5: str, entries: dict[str, dict]) -> None:
+    """Remember each checked file's md5, size and mtime (``entries``); a read-only folder just
+    stays unstamped (and is checked again next time)."""
+    try:
+        (folder / VERIFIED_STAMP).write_text(json.dumps({"archive_md5": md5, "files": entries},
+                                                        indent=1))
+    except OSError:
+        pass
+
+
+def _entries(folder: Path) -> dict[str, dict]:
+    """md5, size and mtime of every file of a freshly unpacked folder."""
+    entries = {}
+    for name in _NAMES:
+        info = (folder / name).stat()
+        entries[name] = {"md5": file_md5(folder / name), "size": info.st_size,
+                         "mtime_ns": info.st_mtime_ns}
+    return entries
+
+
+def _wrong_file_message(folder: Path, name: str, actual: str, expected: str) -> str:
+    message = (f"load_cifar10: {folder / name} has md5 {actual}, expected {expected}: these are "
+               "not CIFAR-10's files")
+    try:
+        names = _image_names(folder / TEST_BATCH)
+    except Exception:  # noqa: BLE001 - the hint is optional; the checksum already decided
+        names = []
+    if names and all(n.startswith("fake_") for n in names[:10]):
+        message += (" but fake data (an earlier version of lesson 05 wrote its FAKE_DATA images "
+                    "into this folder)")
+    else:
+        message += " (damaged, incomplete or another data set)"
+    return (message + f". Nothing was loaded. Delete {folder} and run again: the archive is "
+            "unpacked (or downloaded) and checked again.")
+
+
+def _image_names(path: Path) -> list[str]:
+    """The image file names a batch file lists (only used to explain a wrong checksum)."""
+    with open(path, "rb") as file:
+        batch = pickle.load(file, encoding="bytes")
+    return [n.decode() if isinstance(n, bytes) else str(n) for n in batch.get(b"filenames", [])]
 
 
 def _read_batch(path: Path) -> tuple[torch.Tensor, torch.Tensor]:

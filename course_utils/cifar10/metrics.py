@@ -87,3 +87,41 @@ def confusion_matrix(predictions: torch.Tensor, labels: torch.Tensor, n_classes:
 def per_class_accuracy(confusion: torch.Tensor) -> torch.Tensor:
     """Fraction of each true class predicted correctly: diagonal / row sums, shape (n_classes,)."""
     return confusion.diag().float() / confusion.sum(1).clamp(min=1).float()
+
+
+def most_confused_pairs(confusion: torch.Tensor, top: int = 3) -> list[tuple[int, int, int, int]]:
+    """The ``top`` pairs of classes mistaken for each other most often, in both directions:
+    ``(a, b, a taken for b, b taken for a)`` with ``a < b``, largest total first (ties: lower
+    classes first); pairs never confused are left out."""
+    counts = confusion.cpu().long()
+    pairs = [(a, b, int(counts[a, b]), int(counts[b, a]))
+             for a in range(len(counts)) for b in range(a + 1, len(counts))]
+    pairs.sort(key=lambda pair: (-(pair[2] + pair[3]), pair[0], pair[1]))
+    return [pair for pair in pairs[:top] if pair[2] + pair[3] > 0]
+
+
+def confused_pairs_sentence(confusion: torch.Tensor, classes, top: int = 3) -> str:
+    """The most confused pairs of classes in words, computed from ``confusion``, e.g.
+    "Most confused pair: cat and dog, 78 mistakes (cat taken for dog 41 times, dog for cat 37).
+    Next: automobile and truck (30), airplane and ship (26)." """
+    pairs = most_confused_pairs(confusion, top)
+    if not pairs:
+        return "No mistakes: every test image was classified correctly."
+    (a, b, ab, ba), *rest = pairs
+    sentence = (f"Most confused pair: {classes[a]} and {classes[b]}, {ab + ba} "
+                f"mistake{'s' if ab + ba != 1 else ''} ({classes[a]} taken for {classes[b]} "
+                f"{ab} times, {classes[b]} for {classes[a]} {ba}).")
+    if rest:
+        sentence += " Next: " + ", ".join(f"{classes[a]} and {classes[b]} ({ab + ba})"
+                                          for a, b, ab, ba in rest) + "."
+    return sentence
+
+
+def describe_accuracy(evaluation: Evaluation, fake: bool = False) -> str:
+    """The test accuracy as one line, saying how many images and, for fake data, that it is fake:
+    "test accuracy: 71.3% on 2,000 test images (chance: 10%)"."""
+    if fake:
+        return (f"test accuracy: {evaluation.accuracy:.1%} on {len(evaluation.labels):,} FAKE "
+                "test images (synthetic shapes, not CIFAR-10; chance: 10%)")
+    return (f"test accuracy: {evaluation.accuracy:.1%} on {len(evaluation.labels):,} test images "
+            "(chance: 10%)")

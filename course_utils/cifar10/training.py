@@ -10,13 +10,17 @@ batches and returns a ``History``.
 With ``checkpoint_dir`` it saves everything after every epoch -- weights, optimizer, schedule,
 gradient scaler, averaged weights and every random-number state, including the data pipeline's
 shuffling and augmentation generator -- so a run that is stopped and started again continues where
-it left off and ends exactly where an uninterrupted run with the same seed ends.
+it left off and ends exactly where an uninterrupted run with the same seed ends. Each checkpoint
+records the settings it was trained with (the ``TrainConfig``, every weight's shape, the data's
+size); a run with other settings does not resume from it: it says what differs, keeps the old
+file as ``last.previous.pt`` and starts fresh.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -28,6 +32,8 @@ from torch import nn
 from course_utils.cifar10.metrics import evaluate
 
 CHECKPOINT_NAME = "last.pt"
+#: Where a checkpoint written with other settings is moved before a fresh start.
+PREVIOUS_CHECKPOINT_NAME = "last.previous.pt"
 
 
 def pick_device(preferred: str | torch.device | None = None) -> torch.device:
@@ -78,7 +84,8 @@ class TrainConfig:
 
 @dataclass
 class TrainingPlan:
-    """What lesson 05 trains on a device: network width, data subset, batch size, settings, and why."""
+    """What lesson 05 trains on a device: network width, data subsets, batch size, settings, and
+    why. ``subset``/``test_subset``: how many training/test images (None: all)."""
 
     device: torch.device
     width: int
@@ -86,30 +93,83 @@ class TrainingPlan:
     batch_size: int
     config: TrainConfig
     message: str
+    test_subset: int | None = None
+    threads: int = 1
+    #: Test images per batch: 1024 on a GPU, 256 on the CPU (a smaller batch stays in its caches).
+    test_batch_size: int = 1024
+
+    @property
+    def run_name(self) -> str:
+        """A folder name that changes with every setting of the plan, e.g.
+        ``width12-2000img-3ep-batch64`` (a checkpoint folder per setting: changing ``WIDTH``
+        starts a new run, changing it back resumes the old one)."""
+        images = f"{self.subset}img" if self.subset else "allimg"
+        return f"width{self.width}-{images}-{self.config.epochs}ep-batch{self.batch_size}"
+
+
+#: The CPU budget of lesson 05 (the GPU one is width 64, all images, 20 epochs, batch 512).
+CPU_WIDTH, CPU_SUBSET, CPU_EPOCHS, CPU_BATCH, CPU_TEST_SUBSET = 12, 2000, 3, 64, 1000
 
 
 def plan_training(device: torch.device, epochs: int | None = None, batch_size: int | None = None,
-                  subset: int | None = None, width: int | None = None) -> TrainingPlan:
+                  subset: int | None = None, width: int | None = None,
+                  fake: bool = False) -> TrainingPlan:
     """Settings for lesson 05's main run; ``None`` means "the default for this device".
 
     A GPU gets the full model (width 64) on all images for 20 epochs at batch 512; the CPU, some
-    50-100 times slower, a narrower model (width 16) on 5,000 images for 4 epochs at batch 64.
-    The learning rate follows the batch size (0.1 per 128 images: the linear scaling rule).
+    50-100 times slower, a narrower model (``CPU_WIDTH``) on ``CPU_SUBSET`` images for
+    ``CPU_EPOCHS`` epochs at batch ``CPU_BATCH``, tested on the first ``CPU_TEST_SUBSET`` test
+    images. The learning rate follows the batch size (0.1 per 128 images: the linear scaling
+    rule). With ``fake`` the message starts with a banner saying the data is fake.
     """
     gpu = device.type in ("cuda", "mps")
-    plan_width = width or (64 if gpu else 16)
-    plan_epochs = epochs or (20 if gpu else 4)
-    plan_batch = batch_size or (512 if gpu else 64)
-    plan_subset = subset if subset is not None else (None if gpu else 5000)
+    plan_width = width or (64 if gpu else CPU_WIDTH)
+    plan_epochs = epochs or (20 if gpu else CPU_EPOCHS)
+    plan_batch = batch_size or (512 if gpu else CPU_BATCH)
+    plan_subset = subset if subset is not None else (None if gpu else CPU_SUBSET)
+    test_subset = None if gpu else CPU_TEST_SUBSET
     config = TrainConfig(epochs=plan_epochs, lr=0.1 * plan_batch / 128)
+    threads, threads_note = cpu_threads() if not gpu else (torch.get_num_threads(), "")
     images = f"{plan_subset:,} training images" if plan_subset else "all training images"
+    tested = f", tested on the first {test_subset:,} test images" if test_subset else ""
     message = (f"Training on {device.type.upper()}: CourseCNN(width={plan_width}), {images}, "
-               f"{plan_epochs} epochs, batch {plan_batch}, peak learning rate {config.lr:g}.")
+               f"{plan_epochs} epochs, batch {plan_batch}, peak learning rate {config.lr:g}"
+               f"{tested}.")
     if not gpu:
         message += ("\nNo GPU found, so this is a smaller budget than the GPU run (width 64, all "
-                    "50,000 images, 20 epochs): expect a lower accuracy. Run the notebook on a machine with a "
-                    "GPU to train the full model.")
-    return TrainingPlan(device, plan_width, plan_subset, plan_batch, config, message)
+                    "50,000 images, 20 epochs): expect a lower accuracy. Run the notebook on a "
+                    "machine with a GPU to train the full model.\n" + threads_note)
+    if fake:
+        message = FAKE_BANNER + "\n" + message
+    return TrainingPlan(device, plan_width, plan_subset, plan_batch, config, message, test_subset,
+                        threads, 1024 if gpu else 256)
+
+
+def cpu_threads() -> tuple[int, str]:
+    """(threads for PyTorch on the CPU, a sentence saying why): the cores other programs leave
+    idle (cores minus the 1-minute load average, a load under 0.75 counting as idle), at least 1.
+
+    PyTorch's CPU threads wait for each other at every operation; when another program holds one
+    of the cores, all of them wait for the slowest, and two threads on a busy 2-core machine
+    train several times slower than one.
+    """
+    cores = os.cpu_count() or 1
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    threads = max(1, min(cores, cores - int(load + 0.25)))
+    note = (f"CPU threads: {threads} of {cores} cores"
+            + (f" (the others are busy: load average {load:.1f})" if threads < cores else "")
+            + ".")
+    return threads, note
+
+
+#: The first lines lesson 05 prints when it runs on the synthetic stand-in.
+FAKE_BANNER = (
+    "*" * 78 + "\n"
+    "*  FAKE DATA: this run uses synthetic images (drawn shapes: stripes, discs, rings, ...),\n"
+    "*  not CIFAR-10. Every accuracy, picture and mistake below is about those shapes and says\n"
+    "*  nothing about CIFAR-10. Set FAKE_DATA = False for the real data.\n"
+    + "*" * 78
+)
 
 
 @dataclass
@@ -123,6 +183,11 @@ class History:
     test_accuracy: list[float] = field(default_factory=list)
     learning_rate: list[float] = field(default_factory=list)
     train_seconds: list[float] = field(default_factory=list)
+    #: What the first training step of this process actually used: "autocast" (the scores' dtype,
+    #: "bfloat16"/"float16" under mixed precision, else "float32"), "gradient scaler",
+    #: "channels_last" (the input batch's layout), "cudnn autotune" (cuDNN picks its fastest
+    #: kernels), "device".
+    fast_paths: dict = field(default_factory=dict)
 
     @property
     def final_test_accuracy(self) -> float:
@@ -165,10 +230,11 @@ def train(model: nn.Module, train_batches: Iterable, test_batches: Iterable,
     history = History()
 
     checkpoint = Path(checkpoint_dir) / CHECKPOINT_NAME if checkpoint_dir else None
+    data = _data_signature(train_batches)
     start_epoch = 0
     if checkpoint is not None and checkpoint.is_file():
         start_epoch = _restore(checkpoint, config, model, optimizer, scheduler, scaler, averaged,
-                               generator, history, device)
+                               generator, history, device, data)
 
     from tqdm.auto import tqdm
 
@@ -196,6 +262,8 @@ def train(model: nn.Module, train_batches: Iterable, test_batches: Iterable,
             scheduler.step()
             if averaged is not None:
                 averaged.update_parameters(model)
+            if not history.fast_paths:
+                history.fast_paths = _fast_paths(device, scores, images, use_scaler)
             loss_sum += loss.detach().float() * len(labels)
             correct += (scores.argmax(1) == labels).sum()
             seen += len(labels)
@@ -222,7 +290,7 @@ def train(model: nn.Module, train_batches: Iterable, test_batches: Iterable,
                                test_acc=f"{test_accuracy:.1%}")
         if checkpoint is not None:
             _save(checkpoint, epoch + 1, config, model, optimizer, scheduler, scaler, averaged,
-                  generator, history)
+                  generator, history, data)
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, history)
     if averaged is not None:  # the averaged weights are the result
@@ -259,6 +327,21 @@ def averaged_model(model: nn.Module, decay: float | None):
     return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
+def _fast_paths(device: torch.device, scores: torch.Tensor, images: torch.Tensor,
+                use_scaler: bool) -> dict:
+    """What one training step really used (read from its tensors, not from the settings)."""
+    cudnn = (device.type == "cuda" and torch.backends.cudnn.is_available()
+             and torch.backends.cudnn.enabled and torch.backends.cudnn.benchmark)
+    return {
+        "device": device.type,
+        "autocast": str(scores.dtype).replace("torch.", ""),
+        "gradient scaler": bool(use_scaler),
+        "channels_last": bool(images.dim() == 4 and images.shape[1] > 1
+                              and images.is_contiguous(memory_format=torch.channels_last)),
+        "cudnn autotune": bool(cudnn),
+    }
+
+
 def _synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -273,13 +356,26 @@ def _rng_states(device: torch.device) -> dict:
     return states
 
 
+def _data_signature(train_batches) -> dict:
+    """How many images and batches per epoch, the batch size, and a fingerprint of the labels."""
+    labels = getattr(train_batches, "labels", None)
+    signature = {"batches per epoch": len(train_batches),
+                 "batch size": getattr(train_batches, "batch_size", None)}
+    if isinstance(labels, torch.Tensor):
+        signature["images"] = len(labels)
+        signature["labels crc32"] = zlib.crc32(labels.cpu().numpy().tobytes())
+    return signature
+
+
 def _save(path: Path, epoch: int, config: TrainConfig, model, optimizer, scheduler, scaler,
-          averaged, generator: torch.Generator | None, history: History) -> None:
+          averaged, generator: torch.Generator | None, history: History, data: dict) -> None:
     """Write the checkpoint to a temporary file, then rename it: never a half-written file."""
     device = next(model.parameters()).device
     state = {
         "epoch": epoch,
         "config": asdict(config),
+        "model_class": type(model).__name__,
+        "data": data,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
@@ -295,16 +391,46 @@ def _save(path: Path, epoch: int, config: TrainConfig, model, optimizer, schedul
     os.replace(temporary, path)
 
 
+def _differences(state: dict, config: TrainConfig, model: nn.Module, data: dict) -> list[str]:
+    """What differs between the run that wrote ``state`` and this one, one phrase per setting."""
+    found = []
+    now = asdict(config)
+    for key in sorted(set(state["config"]) | set(now)):
+        if state["config"].get(key) != now.get(key):
+            found.append(f"{key} {state['config'].get(key)!r} there, {now.get(key)!r} now")
+    saved_class = state.get("model_class")
+    if saved_class and saved_class != type(model).__name__:
+        found.append(f"model {saved_class} there, {type(model).__name__} now")
+    saved = {name: tuple(tensor.shape) for name, tensor in state["model"].items()}
+    current = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
+    changed = [name for name in current if saved.get(name) != current[name]]
+    changed += [name for name in saved if name not in current]
+    if changed:
+        more = f" (and {len(changed) - 1} more tensors)" if len(changed) > 1 else ""
+        found.append(f"weights {changed[0]} of shape {saved.get(changed[0])} there, "
+                     f"{current.get(changed[0])} now{more}")
+    saved_data = state.get("data")
+    if saved_data is not None:
+        for key in sorted(set(saved_data) | set(data)):
+            if saved_data.get(key) != data.get(key):
+                found.append(f"data {key} {saved_data.get(key)} there, {data.get(key)} now")
+    return found
+
+
 def _restore(path: Path, config: TrainConfig, model, optimizer, scheduler, scaler, averaged,
-             generator: torch.Generator | None, history: History, device: torch.device) -> int:
+             generator: torch.Generator | None, history: History, device: torch.device,
+             data: dict) -> int:
+    """Load ``path`` into the run and return its epoch; 0 (a fresh start) when it was written
+    with other settings, after saying what differs and moving it to ``last.previous.pt``."""
     state = torch.load(path, map_location=device, weights_only=False)
-    if state["config"] != asdict(config):
-        changed = {k: (v, asdict(config)[k]) for k, v in state["config"].items()
-                   if asdict(config).get(k) != v}
-        raise ValueError(
-            f"train: the checkpoint {path} was written with other settings {changed} "
-            "(saved, now). Resume with the same TrainConfig, or use another checkpoint_dir."
-        )
+    differences = _differences(state, config, model, data)
+    if differences:
+        previous = path.with_name(PREVIOUS_CHECKPOINT_NAME)
+        os.replace(path, previous)
+        print(f"train: {path} was trained with other settings ({'; '.join(differences)}). "
+              f"Starting from scratch; the old checkpoint was moved to {previous} (delete it "
+              "if you do not need it).")
+        return 0
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
@@ -317,6 +443,7 @@ def _restore(path: Path, config: TrainConfig, model, optimizer, scheduler, scale
     if "cuda" in state["rng"] and device.type == "cuda":
         torch.cuda.set_rng_state(state["rng"]["cuda"].cpu(), device)
     for name, values in state["history"].items():
+        if name == "fast_paths":
+            continue  # what this process uses is measured again at its first step
         getattr(history, name).extend(values)
     return state["epoch"]
-

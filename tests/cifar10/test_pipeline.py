@@ -37,7 +37,7 @@ class Counted:
 
 def test_one_batch_walks_from_the_files_to_the_confusion_matrix_through_each_module_once(tmp_path, monkeypatch):
     write_fake_cifar10(tmp_path, n_train=200, n_test=60, seed=3)
-    data = load_cifar10(tmp_path, download=False)                                    # data
+    data = load_cifar10(tmp_path, fake=True)                                         # data
 
     built = []
     original_init = augment.DeviceBatches.__init__
@@ -70,10 +70,26 @@ def test_one_batch_walks_from_the_files_to_the_confusion_matrix_through_each_mod
         raise AssertionError("the picture recomputed the confusion matrix instead of drawing it")
 
     monkeypatch.setattr(metrics, "confusion_matrix", recomputed)
-    figure = plots.plot_confusion(confusion, data.classes)                            # plots
+    figure = plots.plot_confusion(confusion, data.classes, fake=data.fake)            # plots
     drawn = [int(text.get_text()) for text in figure.axes[0].texts]
+    assert figure.alt.startswith(plots.FAKE_LABEL) and f"{int(confusion.trace())} on the diagonal" in figure.alt
     assert drawn == confusion.flatten().tolist()
     labels = [tick.get_text() for tick in figure.axes[0].get_yticklabels()]
     per_class = metrics.per_class_accuracy(confusion)
     assert labels == [f"{name} ({acc:.0%})" for name, acc in zip(data.classes, per_class.tolist())]
     assert np.isclose(per_class.numpy(), np.diag(confusion.numpy()) / confusion.numpy().sum(1).clip(1)).all()
+
+
+def test_metrics_sentences_name_the_numbers_and_say_fake():
+    confusion = torch.diag(torch.full((10,), 50))
+    confusion[3, 5], confusion[5, 3], confusion[1, 9] = 7, 4, 6
+    assert metrics.most_confused_pairs(confusion, 2) == [(3, 5, 7, 4), (1, 9, 6, 0)]
+    from course_utils.cifar10.cifar_format import CLASSES
+    sentence = metrics.confused_pairs_sentence(confusion, CLASSES)
+    assert sentence.startswith("Most confused pair: cat and dog, 11 mistakes (cat taken for dog 7 "
+                               "times, dog for cat 4). Next: automobile and truck (6).")
+    assert metrics.confused_pairs_sentence(torch.diag(torch.ones(10)), CLASSES).startswith("No mistakes")
+    result = metrics.Evaluation(torch.zeros(4, 10), torch.tensor([1, 1, 2, 3]),
+                                torch.tensor([1, 1, 2, 0]), 0.5, 0.75)
+    assert metrics.describe_accuracy(result) == "test accuracy: 75.0% on 4 test images (chance: 10%)"
+    assert "4 FAKE test images (synthetic shapes, not CIFAR-10" in metrics.describe_accuracy(result, fake=True)
