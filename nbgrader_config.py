@@ -56,9 +56,9 @@ c.OverwriteCells.add_missing_cells = True
 # preprocessors.py; README, "Grades you can publish"):
 #   OverwriteCells  restores edited test cells; warns only about real edits
 #   Execute         runs the kernel in the bubblewrap sandbox (no course files, no network, limits)
-#   TrustedGrading  runs each graded function again in a sandboxed checking process that holds
-#                   only the code above its test cell, judges the answers here, and sets every
-#                   test cell's score and message from that verdict
+#   StartTrustedCheck  starts, before the kernel, each graded function's run in a sandboxed
+#                   checking process that holds only the code above its test cell
+#   TrustedGrading  judges those answers here and sets every test cell's score and message
 # Without bubblewrap, autograde stops and says how to install it; `COURSE_SANDBOX=off` (or
 # `--no-sandbox` for `make grade`) grades without it, with partial tampering protection.
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
@@ -72,14 +72,14 @@ c.Autograde.sanitize_preprocessors = [
     ClearOutput, DeduplicateIds, OverwriteKernelspec, f"{COURSE}.OverwriteCells", CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
-    f"{COURSE}.Execute", IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-    f"{COURSE}.TrustedGrading", SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+    f"{COURSE}.StartTrustedCheck", f"{COURSE}.Execute", IgnorePattern, ClearMetadataPreprocessor,
+    LimitOutput, f"{COURSE}.TrustedGrading", SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
 # Each function's points are split over named groups of checks (the assignment's text shows the
 # split) and the trusted verdict gives the share of groups passed. False: all or nothing.
 c.TrustedGrading.partial_credit = True
 # Seconds one graded function may take in the checking process (its cells and all its cases).
-c.TrustedGrading.function_seconds = 10
+c.StartTrustedCheck.function_seconds = c.TrustedGrading.function_seconds = 6
 
 # --- collecting downloads from a learning platform (nbgrader zip_collect) ----------------------
 # Put the downloaded zip archives or files in downloaded/<assignment>/archive/ and run

@@ -89,6 +89,7 @@ TRUSTED_FLAG = "COURSE_TRUSTED_GRADING"
 #: solution needs well under one. nbgrader's cell timeout (20 s) covers a visible and a hidden
 #: check in one test cell. ``COURSE_CHECK_SECONDS`` overrides it.
 CHECK_SECONDS = float(os.environ.get("COURSE_CHECK_SECONDS", "8"))
+TRUSTED_CHECK_SECONDS = 3.0
 
 
 def run_check(function, spec: FunctionSpec, cases: Sequence[Case], label: str = "checks") -> Report:
@@ -115,7 +116,10 @@ def call_all(function, name: str, cases: Sequence[Case]):
     """
     __tracebackhide__ = True
     answers, warned = [], []
-    with TimeBudget(name, CHECK_SECONDS) as budget:
+    # In an autograde whose trusted check decides, this kernel's verdict is only compared with
+    # it, and the visible cases take a right answer milliseconds: a hang costs 3 s here, not 8.
+    seconds = min(CHECK_SECONDS, TRUSTED_CHECK_SECONDS) if os.environ.get(TRUSTED_FLAG) == "1" else CHECK_SECONDS
+    with TimeBudget(name, seconds) as budget:
         for case in cases:
             budget.case = case.name
             try:

@@ -1,4 +1,4 @@
-"""nbgrader's autograde pipeline, made safe to publish: three preprocessors ``nbgrader_config.py`` names.
+"""nbgrader's autograde pipeline, made safe to publish: four preprocessors ``nbgrader_config.py`` names.
 
 =====================  ============================================================================
 preprocessor           replaces / adds                  what it changes
@@ -10,9 +10,11 @@ preprocessor           replaces / adds                  what it changes
                                                         (:mod:`~course_utils.instructor.sandboxed_kernel`);
                                                         a kernel that dies fails the cells from
                                                         there on, not the whole submission
+``StartTrustedCheck``  new, first                     starts the trusted check
+                                                        (:mod:`~course_utils.instructor.trusted_checks`):
+                                                        its checking process runs beside the kernel
 ``TrustedGrading``     new, before ``SaveAutoGrades``   each test cell's score and message come
                                                         from the trusted check
-                                                        (:mod:`~course_utils.instructor.trusted_checks`)
 =====================  ============================================================================
 
 The subclasses keep nbgrader's class names, so every ``c.Execute.*`` and ``c.OverwriteCells.*``
@@ -40,7 +42,7 @@ from traitlets import Bool, Float, default
 from traitlets.config import Configurable
 
 from course_utils.grading.checks import TRUSTED_FLAG
-from course_utils.instructor.trusted_checks import FUNCTION_SECONDS, check_notebook
+from course_utils.instructor.trusted_checks import FUNCTION_SECONDS, TrustedCheck, check_notebook
 
 PARTIAL_PROTECTION = "no sandbox: tampering protection is partial"
 METADATA_KEY = "course_grading"
@@ -212,9 +214,28 @@ def _error_output(name: str, text: str) -> NotebookNode:
 
 # --- TrustedGrading ---------------------------------------------------------------------------
 
+RUNNING = "course_trusted_check"  # the resources key StartTrustedCheck leaves for TrustedGrading
+
+
+class StartTrustedCheck(NbGraderPreprocessor):
+    """Start the trusted check of this notebook (its test cells as the gradebook restored them)
+    before the kernel runs it: the checking process and the kernel then run side by side, and
+    :class:`TrustedGrading` collects the verdicts."""
+
+    function_seconds = Float(FUNCTION_SECONDS, help="Seconds one function may take in the checking "
+                             "process (its cells and all its cases).").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        sandbox = CourseSandbox(parent=self)
+        sandbox.require()
+        resources[RUNNING] = TrustedCheck.start(nb, sandboxed=sandbox.is_enabled(), seconds=self.function_seconds)
+        return nb, resources
+
+
 class TrustedGrading(NbGraderPreprocessor):
     """Set every test cell's score and message from the trusted check, and say where the kernel's
-    own test cell disagreed with it."""
+    own test cell disagreed with it. Collects the check :class:`StartTrustedCheck` started, or
+    (without it in the pipeline) runs it now."""
 
     partial_credit = Bool(True, help="Give each function the share of its points of the groups "
                           "of checks it passed; False: all or nothing.").tag(config=True)
@@ -226,7 +247,11 @@ class TrustedGrading(NbGraderPreprocessor):
         sandboxed = sandbox.is_enabled()
         sandbox.require()
         student = resources.get("nbgrader", {}).get("student", "?")
-        results = check_notebook(nb, sandboxed=sandboxed, seconds=self.function_seconds)
+        running = resources.pop(RUNNING, None)
+        if running is None:
+            results = check_notebook(nb, sandboxed=sandboxed, seconds=self.function_seconds)
+        else:
+            results = running.results()
         by_cell: dict[str, list] = {}
         for result in results:
             by_cell.setdefault(result.function.test_cell, []).append(result)

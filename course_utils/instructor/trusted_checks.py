@@ -29,6 +29,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,8 +41,9 @@ from course_utils.grading.scoring import Verdict, score
 from course_utils.grading.specs import Case, Check
 
 #: Seconds one function may take in the checking process: running the cells above its test
-#: cell and all its cases (a right loop solution needs well under one).
-FUNCTION_SECONDS = 10.0
+#: cell and all its cases (a right loop solution needs a fifth of a second; plain Python loops
+#: without numpy, under one).
+FUNCTION_SECONDS = 6.0
 #: The most a runner may write back per function (answers and inputs after the call).
 MAX_RESULT_BYTES = 64 * 2**20
 RUNNER = Path(check_runner.__file__)  # run as a file in the checking process, never imported there
@@ -161,15 +163,57 @@ def check_notebook(notebook, *, sandboxed: bool = True, seconds: float = FUNCTIO
 
     ``sandboxed=False`` runs the checking process without the sandbox (the import guard and the
     fresh isolated interpreter still apply). ``keep``: copy the job folder there (to debug)."""
-    functions = graded_functions(notebook)
-    if not functions:
-        return []
-    folder = Path(tempfile.mkdtemp(prefix="course-check-"))
-    try:
-        write_job(folder, notebook, functions, seconds)
+    return TrustedCheck.start(notebook, sandboxed=sandboxed, seconds=seconds, keep=keep).results()
+
+
+class TrustedCheck:
+    """A check of one notebook running in a thread of this process (its checking process runs
+    while the kernel runs the notebook: the grade needs both). :meth:`start` writes the job at
+    once, from the notebook as it is then; :meth:`results` waits and returns the verdicts."""
+
+    def __init__(self, folder: Path | None, functions: list[GradedFunction], sandboxed: bool,
+                 seconds: float, keep: Path | None):
+        self.folder, self.functions, self.sandboxed, self.seconds, self.keep = folder, functions, sandboxed, seconds, keep
+        self._results: list[FunctionResult] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True, name="trusted-check")
+
+    @classmethod
+    def start(cls, notebook, *, sandboxed: bool = True, seconds: float = FUNCTION_SECONDS,
+              keep: Path | None = None) -> TrustedCheck:
+        functions = graded_functions(notebook)
+        folder = None
+        if functions:
+            folder = Path(tempfile.mkdtemp(prefix="course-check-"))
+            write_job(folder, notebook, functions, seconds)
+        check = cls(folder, functions, sandboxed, seconds, keep)
+        check._thread.start()
+        return check
+
+    def results(self) -> list[FunctionResult]:
+        """The verdicts, in notebook order (waits for the checking process); raises what the
+        check raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._results
+
+    def _run(self) -> None:
+        if not self.functions:
+            self._results = []
+            return
+        try:
+            self._results = self._check()
+        except BaseException as error:  # handed to whoever asks for the results
+            self._error = error
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _check(self) -> list[FunctionResult]:
+        folder, functions = self.folder, self.functions
         start, restarts = 0, []
         while start < len(functions):
-            ended = run_runner(folder, start, sandboxed, timeout=seconds * (len(functions) - start) + 60)
+            ended = run_runner(folder, start, self.sandboxed, timeout=self.seconds * (len(functions) - start) + 60)
             done = [k for k in range(len(functions)) if (folder / f"result-{k}.json").exists()]
             missing = [k for k in range(start, len(functions)) if k not in done]
             if not missing:
@@ -178,11 +222,9 @@ def check_notebook(notebook, *, sandboxed: bool = True, seconds: float = FUNCTIO
             restarts.append((first, ended))
             start = first + 1
         results = [judge_function(folder, k, function, restarts) for k, function in enumerate(functions)]
-        if keep is not None:
-            shutil.copytree(folder, keep, dirs_exist_ok=True)
+        if self.keep is not None:
+            shutil.copytree(folder, self.keep, dirs_exist_ok=True)
         return results
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_runner(folder: Path, start: int, sandboxed: bool, timeout: float) -> str:
