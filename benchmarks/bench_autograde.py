@@ -93,7 +93,9 @@ def timed(command: list[str], course: Path, ok_codes=(0,)) -> float:
     result = subprocess.run(command, cwd=course, env=course_env(), capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if result.returncode not in ok_codes:
-        raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        logs = "".join(path.read_text()[-4000:] for path in sorted((course / ".autograde").glob("worker-*.log")))
+        raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}\n"
+                         f"worker logs (ends):\n{logs}")
     return seconds
 
 

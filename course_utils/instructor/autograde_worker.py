@@ -66,7 +66,9 @@ def failure_reason(log: str) -> str:
         for name, words in KNOWN_ERRORS.items():
             if name in line:
                 return f"{words} [{line[:160]}]"
-    errors = exceptions or [line for line in lines if "[ERROR]" in line]
+    causes = [line for line in exceptions if not line.startswith(("nbgrader.converters.base.NbGraderException",
+                                                                     "NbGraderException"))]
+    errors = causes or exceptions or [line for line in lines if "[ERROR]" in line]
     return (errors or lines or ["nbgrader failed without a message"])[-1][:200]
 
 
