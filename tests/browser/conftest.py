@@ -176,9 +176,13 @@ def instructor_lab(course_copy, tmp_path_factory):
         stop_lab(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_executable, tmp_path_factory):
-    """A Chromium browser context with a fresh user-data dir."""
+    """A Chromium browser context with a fresh user-data dir, closed after each test module.
+
+    Not session-wide: while Playwright's sync API is open its event loop counts as running in
+    this thread, so every later test that calls ``asyncio.run`` (the hub client, the sandboxed
+    kernel tests) would fail with "cannot be called from a running event loop"."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
