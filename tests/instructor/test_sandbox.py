@@ -181,16 +181,24 @@ def test_packages_the_interpreter_does_not_use_are_hidden(host):
 
 def test_scratch_tmp_is_private_capped_and_gone_afterwards(host):
     marker_file = f"/tmp/{MARKER}-{os.getpid()}"
+    host_file = Path(tempfile.gettempdir()) / f"{MARKER}-host-{os.getpid()}"
+    host_file.write_text("the host's /tmp")
+    # Besides home, /tmp shows only the way to a read-only bind that lives under the host's /tmp
+    # (a clone in /tmp/ci has its .venv there): nothing else of the host's /tmp.
+    prefix = Path(sys.prefix).resolve()
+    expected = ["home"] + ([prefix.parts[2]] if prefix.parts[1:2] == ("tmp",) else [])
     sandbox = python_sandbox(limits=Limits(file_bytes=GiB, scratch_bytes=32 * MiB))
     result = python(f"""
         import os
-        assert os.listdir("/tmp") == ["home"], os.listdir("/tmp")   # not the host's /tmp
+        assert sorted(os.listdir("/tmp")) == {sorted(expected)!r}, os.listdir("/tmp")   # not the host's /tmp
+        assert not os.path.exists({str(host_file)!r})
         assert os.environ["HOME"] == "/tmp/home" and os.getcwd() == "/tmp/home"
         with open({marker_file!r}, "wb") as file:
             file.write(b"x" * 2**20)
             file.write(b"x" * 64 * 2**20)
     """, sandbox)
-    assert result.limit == "scratch_space" and "33554432 bytes" in result.reason, result
+    host_file.unlink()
+    assert result.limit == "scratch_space" and "33554432 bytes" in result.reason, (result, result.stderr)
     assert not os.path.exists(marker_file)
 
 
