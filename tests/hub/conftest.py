@@ -27,6 +27,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy" / "jupyterhub"))
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
+sys.path.insert(0, str(ROOT / "tests" / "instructor"))  # nbgrader_course: the solutions' code and points
 
 import course_hub
 from hub_client import HubUser, Steps, admin_session, new_token

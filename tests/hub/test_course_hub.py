@@ -20,29 +20,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from nbgrader_course import solution_code, solution_points  # tests/instructor (conftest)
 
 pytestmark = [pytest.mark.slow, pytest.mark.hub]
 
 ROOT = Path(__file__).resolve().parents[2]
 A1 = "a1_convolution"
 NOTEBOOK = f"{A1}/{A1}.ipynb"
-POINTS = {"output_size": 2, "zero_pad": 2, "conv_single_step": 2, "conv2d": 4}
+POINTS = solution_points(A1)  # grade_id -> points, read from solutions/ as the instructor wrote them
 STRIDE_BUG = ("top, left = y * stride, x_ * stride", "top, left = y, x_")
 
 
 # --- the students' answers ----------------------------------------------------------------------
-
-def solution_code() -> dict[str, str]:
-    """grade_id -> the instructor's solution code, without nbgrader's markers."""
-    notebook = json.loads((ROOT / "solutions" / A1 / f"{A1}.ipynb").read_text())
-    code = {}
-    for cell in notebook["cells"]:
-        meta = cell["metadata"].get("nbgrader", {})
-        if meta.get("solution"):
-            lines = "".join(cell["source"]).split("\n")
-            code[meta["grade_id"]] = "\n".join(line for line in lines if "### " not in line)
-    return code
-
 
 def answered(notebook: dict, plan: str) -> dict:
     """The fetched notebook with the student's answers: ``correct`` (every function right),
@@ -50,7 +39,7 @@ def answered(notebook: dict, plan: str) -> dict:
     notebook = copy.deepcopy(notebook)
     if plan == "blank":
         return notebook
-    code = solution_code()
+    code = solution_code(A1)
     if plan == "stride bug":
         assert STRIDE_BUG[0] in code["conv2d"], "the solution changed: update STRIDE_BUG"
         code["conv2d"] = code["conv2d"].replace(*STRIDE_BUG)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
 import time
 
 import psutil
@@ -37,3 +39,25 @@ def host():
     assert sandbox_cgroups() == []
     assert shutil.disk_usage("/").used - disk < 2**30
     assert memory - psutil.virtual_memory().available < 2 * 2**30
+
+
+@pytest.fixture
+def host_server():
+    """A TCP server on the host's 127.0.0.1 that records every connection it accepts."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    accepted, done = [], threading.Event()
+
+    def accept_until_done():
+        while not done.is_set():
+            try:
+                accepted.append(server.accept())
+            except TimeoutError:
+                pass
+
+    listener = threading.Thread(target=accept_until_done)
+    listener.start()
+    yield server.getsockname()[1], accepted
+    done.set()
+    listener.join()
+    server.close()

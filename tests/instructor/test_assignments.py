@@ -96,7 +96,7 @@ def check_points_split_is_told(root: Path, assignment: str) -> None:
     text = " ".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown")
     for name, _ in CONTRACT[assignment]:
         groups = " · ".join(label.get(group, group) for group in CHECKS[name].groups)
-        assert f"groups of checks" in text and groups in text, (assignment, name, groups)
+        assert "groups of checks" in text and groups in text, (assignment, name, groups)
 
 
 @pytest.mark.parametrize("assignment", sorted(CONTRACT))

@@ -42,7 +42,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from nbgrader_course import COURSE_ID, course_env, nbgrader, new_course, submission
+from nbgrader_course import COURSE_ID, course_env, new_course, submission
 
 pytestmark = pytest.mark.slow
 

@@ -8,12 +8,10 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -204,38 +202,20 @@ def test_scratch_tmp_is_private_capped_and_gone_afterwards(host):
 
 # --- network -----------------------------------------------------------------------------------
 
-def test_no_connection_leaves_the_sandbox(host):
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.2)
-    port = server.getsockname()[1]
-    accepted, done = [], threading.Event()
-
-    def accept_until_done():
-        while not done.is_set():
+def test_no_connection_leaves_the_sandbox(host_server, host):
+    port, accepted = host_server
+    seen = printed(python(f"""
+        import json, socket
+        def connect(address):
             try:
-                accepted.append(server.accept())
-            except TimeoutError:
-                pass
-
-    listener = threading.Thread(target=accept_until_done)
-    listener.start()
-    try:
-        seen = printed(python(f"""
-            import json, socket
-            def connect(address):
-                try:
-                    socket.create_connection(address, timeout=3).close()
-                    return "connected"
-                except OSError as error:
-                    return type(error).__name__
-            print(json.dumps({{"host service": connect(("127.0.0.1", {port})),
-                               "documentation address": connect(("192.0.2.1", 80)),
-                               "interfaces": [name for _, name in socket.if_nameindex()]}}))
-        """, python_sandbox()))
-    finally:
-        done.set()
-        listener.join()
-        server.close()
+                socket.create_connection(address, timeout=3).close()
+                return "connected"
+            except OSError as error:
+                return type(error).__name__
+        print(json.dumps({{"host service": connect(("127.0.0.1", {port})),
+                           "documentation address": connect(("192.0.2.1", 80)),
+                           "interfaces": [name for _, name in socket.if_nameindex()]}}))
+    """, python_sandbox()))
     assert seen["host service"] == "ConnectionRefusedError"  # the sandbox's own, empty, loopback
     assert seen["documentation address"] == "OSError"  # Network is unreachable: no route at all
     assert seen["interfaces"] == ["lo"] and accepted == []

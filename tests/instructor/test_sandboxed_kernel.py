@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import glob
 import os
-import socket
 import tempfile
-import threading
 
 import nbformat
 import pytest
@@ -39,28 +37,6 @@ def submission(tmp_path):
     (tmp_path / "bob" / "answers.txt").write_text("bob's answers")
     (tmp_path / "secret.txt").write_text("the solutions")
     return tmp_path / "alice"
-
-
-@pytest.fixture
-def host_server():
-    """A TCP server on the host's 127.0.0.1 that records every connection it accepts."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.2)
-    accepted, done = [], threading.Event()
-
-    def accept_until_done():
-        while not done.is_set():
-            try:
-                accepted.append(server.accept())
-            except TimeoutError:
-                pass
-
-    listener = threading.Thread(target=accept_until_done)
-    listener.start()
-    yield server.getsockname()[1], accepted
-    done.set()
-    listener.join()
-    server.close()
 
 
 @pytest.mark.slow
