@@ -5,7 +5,11 @@ preprocessor           replaces / adds                  what it changes
 =====================  ============================================================================
 ``OverwriteCells``     nbgrader's ``OverwriteCells``    restores edited test cells as before, but
                                                         warns only about real edits: restoring the
-                                                        hidden tests the release removed is normal
+                                                        hidden tests the release removed is normal;
+                                                        a pasted copy of a test cell, or a graded
+                                                        cell the release never had, becomes an
+                                                        ordinary cell instead of failing the
+                                                        submission
 ``SandboxedExecute``   nbgrader's ``Execute``           the kernel runs in the sandbox
                                                         (:mod:`~course_utils.instructor.sandboxed_kernel`);
                                                         a kernel that dies fails the cells from
@@ -110,7 +114,19 @@ class OverwriteCells(NbgraderOverwriteCells):
                                             == released_source(source).strip())
             except Exception:  # the base class reports a missing cell
                 pass
-        return super().preprocess_cell(cell, resources, cell_index)
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        nbgrader_metadata = cell.metadata.get("nbgrader")
+        if nbgrader_metadata is not None and "grade_id" not in nbgrader_metadata:
+            # A copy of a graded cell (DeduplicateIds emptied it: a student who pasted a test cell
+            # to run it again) or a graded cell the release never had (the base class removed its
+            # grade_id and logged it). nbgrader's next step, adding back missing cells, stops the
+            # whole submission with KeyError: 'grade_id' on such a cell; an ordinary cell instead
+            # still runs, earns nothing and is graded by nothing.
+            if nbgrader_metadata:
+                self.log.warning("Cell %d is marked as an nbgrader cell the release does not have: "
+                                 "kept as an ordinary cell, worth no points", cell_index)
+            del cell.metadata["nbgrader"]
+        return cell, resources
 
 
 # --- SandboxedExecute -------------------------------------------------------------------------

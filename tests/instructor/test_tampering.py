@@ -12,6 +12,7 @@ the same before and after; no process survives; a server on 127.0.0.1 receives n
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import socket
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from nbgrader_course import (
+    COURSE_ID,
     autograded_notebook,
     cell_text,
     course_env,
@@ -99,7 +101,24 @@ ATTACKS = {
     "fake_pass": "print('\\N{CHECK MARK} relu: all 4 checks passed (worked numbers; a 3x4 matrix)')" + WRONG_RELU,
     "endless_loop": "def relu(x):\n    while True:\n        pass\n",
 }
-ATTACKERS = tuple(ATTACKS)
+
+
+def graded_cell_added(notebook: dict) -> dict:
+    """Every test cell claims 100 points, and a new test cell worth 50 that runs ``pass``."""
+    for cell in notebook["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade"):
+            cell["metadata"]["nbgrader"]["points"] = 100
+    bonus = copy.deepcopy(next(cell for cell in notebook["cells"]
+                               if cell["metadata"].get("nbgrader", {}).get("grade_id") == "test_relu"))
+    bonus.update(id="bonus", source="pass")
+    bonus["metadata"]["nbgrader"].update(grade_id="test_bonus", points=50)
+    notebook["cells"].insert(1, bonus)
+    return notebook
+
+
+#: attacker -> what it does to the notebook's metadata (its relu is WRONG_RELU).
+NOTEBOOK_ATTACKS = {"graded_cell_added": graded_cell_added}
+ATTACKERS = tuple(ATTACKS) + tuple(NOTEBOOK_ATTACKS)
 FULL = {"relu": 2, "max_pool2d": 4, "avg_pool2d": 4}
 #: honest student -> expected points (the partial-credit rules: an equal share per group).
 HONEST = {
@@ -107,6 +126,7 @@ HONEST = {
     "float64_relu": {"relu": 2 * 3 / 4, "max_pool2d": 4, "avg_pool2d": 4},      # fails dtype only
     "width_from_height": {"relu": 2, "max_pool2d": 4 * 5 / 6, "avg_pool2d": 4},  # fails non-square only
     "no_stride": {"relu": 2, "max_pool2d": 4, "avg_pool2d": 0},                  # wrong almost everywhere
+    "pasted_test_cell": FULL,  # pasted relu's test cell below it to run it again (same grade_id twice)
 }
 
 
@@ -120,10 +140,21 @@ def honest_notebooks(course: Path) -> dict[str, dict]:
             code["max_pool2d"], "w_out = (width - size) // stride + 1", "w_out = (height - size) // stride + 1")}),
         "no_stride": submission(course, ASSIGNMENT, code={"avg_pool2d": mutate(
             code["avg_pool2d"], "top, left = y * stride, x_ * stride", "top, left = y, x_")}),
+        "pasted_test_cell": pasted_test_cell(submission(course, ASSIGNMENT)),
     }
 
 
+def pasted_test_cell(notebook: dict) -> dict:
+    """JupyterLab's copy and paste keeps a cell's metadata: relu's test cell twice in a row."""
+    index = next(index for index, cell in enumerate(notebook["cells"])
+                 if cell["metadata"].get("nbgrader", {}).get("grade_id") == "test_relu")
+    notebook["cells"].insert(index + 1, copy.deepcopy(notebook["cells"][index]) | {"id": "pasted"})
+    return notebook
+
+
 def attack_notebook(course: Path, attacker: str, port: int) -> dict:
+    if attacker in NOTEBOOK_ATTACKS:
+        return NOTEBOOK_ATTACKS[attacker](submission(course, ASSIGNMENT, code={"relu": WRONG_RELU}))
     source = ATTACKS[attacker].replace("{course}", str(course)).replace("{port}", str(port))
     return submission(course, ASSIGNMENT, code={"relu": source})
 
@@ -236,6 +267,19 @@ def test_a_test_cell_that_passed_in_the_kernel_but_not_in_the_trusted_check_is_r
         assert "tampering suspected" in line
         record = json.loads((course / ".autograde" / ASSIGNMENT / f"{attacker}.json").read_text())
         assert any("tampering suspected" in note for note in record["notes"])
+
+
+def test_points_and_graded_cells_come_from_the_release_not_the_submission(graded):
+    command, course, result, _, _ = graded
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id=COURSE_ID) as gradebook:
+        for student in ("graded_cell_added", "pasted_test_cell"):
+            notebook = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+            assert notebook.max_score == sum(FULL.values()), (command, student, notebook.max_score)
+            assert sorted(grade.name for grade in notebook.grades) == sorted(f"test_{f}" for f in FULL)
+            output = result.stdout + result.stderr
+            assert f"{student}: FAILED" not in output and f"for student '{student}'" not in output, output[-3000:]
 
 
 def test_the_feedback_shows_the_trusted_message_never_the_hidden_tests(graded):
