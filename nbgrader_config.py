@@ -52,28 +52,25 @@ c.LimitOutput.max_traceback = 100
 c.OverwriteCells.add_missing_cells = True
 
 # --- autograde: student code sandboxed, every score decided outside it --------------------------
-# nbgrader's pipeline with three of the course's preprocessors (course_utils/instructor/
-# preprocessors.py; README, "Grades you can publish"):
-#   OverwriteCells  restores edited test cells; warns only about real edits
-#   Execute         runs the kernel in the bubblewrap sandbox (no course files, no network, limits)
-#   StartTrustedCheck  starts, before the kernel, each graded function's run in a sandboxed
-#                   checking process that holds only the code above its test cell
-#   TrustedGrading  judges those answers here and sets every test cell's score and message
+# nbgrader's pipeline with the course's steps (course_utils/instructor/trusted/preprocessors.py;
+# the security model in docs/): the test cells restored, the kernel and a checking process run
+# in the bubblewrap sandbox, every test cell's score decided outside both.
 # Without bubblewrap, autograde stops and says how to install it; `COURSE_SANDBOX=off` (or
 # `--no-sandbox` for `make grade`) grades without it, with partial tampering protection.
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput,
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern,
     OverwriteKernelspec, SaveAutoGrades,
 )
 
-COURSE = "course_utils.instructor.preprocessors"
+COURSE = "course_utils.instructor.trusted.preprocessors"
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, DeduplicateIds, OverwriteKernelspec, f"{COURSE}.OverwriteCells", CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
     f"{COURSE}.StartTrustedCheck", f"{COURSE}.Execute", IgnorePattern, ClearMetadataPreprocessor,
-    LimitOutput, f"{COURSE}.TrustedGrading", SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+    f"{COURSE}.LimitOutput", f"{COURSE}.TrustedGrading", SaveAutoGrades, AssignLatePenalties,
+    CheckCellMetadata,
 ]
 # Each function's points are split over named groups of checks (the assignment's text shows the
 # split) and the trusted verdict gives the share of groups passed. False: all or nothing.
@@ -88,9 +85,9 @@ c.StartTrustedCheck.function_seconds = c.TrustedGrading.function_seconds = 6
 # student's latest version (attempt time, then resubmission number, then file time), write
 # Blackboard's attempt time (or, for Canvas's LATE files, the due date + 1 s) to timestamp.txt,
 # print a table of every file and exit 1 if a notebook cannot be placed
-# (course_utils/instructor/lms_collect.py; README, "Collect").
-c.ZipCollectApp.extractor_plugin = "course_utils.instructor.lms_collect.LmsExtractor"
-c.ZipCollectApp.collector_plugin = "course_utils.instructor.lms_collect.LmsCollector"
+# (course_utils/instructor/lms/collect.py).
+c.ZipCollectApp.extractor_plugin = "course_utils.instructor.lms.collect.LmsExtractor"
+c.ZipCollectApp.collector_plugin = "course_utils.instructor.lms.collect.LmsCollector"
 # The roster (optional, git-ignored): a CSV with the columns Student,ID,SIS User ID,SIS Login ID,
 # Section -- Canvas's gradebook export as it is. With it, each student's nbgrader id is their
 # SIS Login ID, files are matched to students by platform id or name, the table lists who
@@ -106,5 +103,5 @@ c.LmsCollector.timezone = "UTC"  # e.g. "Europe/London"
 # `nbgrader export` writes nbgrader's grades.csv; Canvas's import format, one column per
 # assignment (and per question with --CanvasGradesExporter.questions=True), blank for nothing
 # handed in, comes from
-#   nbgrader export --exporter=course_utils.instructor.canvas_grades.CanvasGradesExporter
+#   nbgrader export --exporter=course_utils.instructor.lms.canvas_grades.CanvasGradesExporter
 # c.CanvasGradesExporter.assignment_columns = {"a1_convolution": "A1 Convolution (4321)"}

@@ -2,9 +2,9 @@
 
 * a Jupyter kernel, from ``start_kernel`` until it answers ``kernel_info``: jupyter_client's
   ``AsyncKernelManager`` over TCP (what nbgrader uses), the same over ``ipc``, and
-  :class:`~course_utils.instructor.sandboxed_kernel.SandboxedKernelManager`;
+  :class:`~course_utils.instructor.sandbox.kernel.SandboxedKernelManager`;
 * the checking process, ``python -I -S`` that imports numpy: directly, and in
-  :func:`~course_utils.instructor.numpy_checker.numpy_checker_sandbox` through ``run``;
+  :func:`~course_utils.instructor.sandbox.checking_sandbox.checking_sandbox` through ``run``;
 * ``/bin/true``, directly and in a sandbox (bwrap, prlimit and, as root, the pids cgroup).
 
     .venv/bin/python benchmarks/bench_sandbox.py [--runs 7]
@@ -30,13 +30,13 @@ sys.path.insert(0, str(ROOT))
 
 from jupyter_client.manager import AsyncKernelManager  # noqa: E402
 
-from course_utils.instructor.numpy_checker import (  # noqa: E402
+from course_utils.instructor.sandbox.checking_sandbox import (  # noqa: E402
     base_python,
-    numpy_checker_command,
-    numpy_checker_sandbox,
+    checking_command,
+    checking_sandbox,
 )
-from course_utils.instructor.sandbox import Sandbox, run, sandbox_available  # noqa: E402
-from course_utils.instructor.sandboxed_kernel import SandboxedKernelManager  # noqa: E402
+from course_utils.instructor.sandbox.bubblewrap import Sandbox, run, sandbox_available  # noqa: E402
+from course_utils.instructor.sandbox.kernel import SandboxedKernelManager  # noqa: E402
 
 
 def kernel_start(manager_class, **traits) -> float:
@@ -80,7 +80,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "check.py"
         script.write_text("import numpy\n")
-        checker = numpy_checker_sandbox(folder)  # its ldd look-up is made once, here
+        checker = checking_sandbox(folder)  # its ldd look-up is made once, here
         numpy_parent = str(Path(importlib.util.find_spec("numpy").origin).parents[1])
         variants = {
             "kernel, AsyncKernelManager (tcp)": lambda: kernel_start(AsyncKernelManager),
@@ -90,9 +90,9 @@ def main() -> int:
                                                            "import sys; sys.path.append(sys.argv[1]); import numpy",
                                                            numpy_parent]),
             "python -I -S + numpy, checker sandbox": lambda: sandboxed(
-                numpy_checker_command(str(script), guard_imports=False), checker),
+                checking_command(str(script), install_guard=False), checker),
             "python -I -S + numpy, checker sandbox + guard": lambda: sandboxed(
-                numpy_checker_command(str(script)), checker),
+                checking_command(str(script)), checker),
             "/bin/true, direct": lambda: timed(["/bin/true"]),
             "/bin/true, sandbox": lambda: sandboxed(["/bin/true"], Sandbox()),
         }

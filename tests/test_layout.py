@@ -9,7 +9,9 @@ Four layers (README, "Layout"), each importing only the layers before it in this
 
 Inside a layer, the modules form a one-way graph too: no import circle anywhere (imports inside
 functions count: a circle hidden in a function is still a circle), and each explorer in
-``widgets/`` imports only ``widgets.base`` and the lessons' modules it draws with.
+``widgets/`` imports only ``widgets.base`` and the lessons' modules it draws with. The
+instructor layer is rooms: ``sandbox/`` (no grading at all), ``trusted/`` (may use the sandbox),
+``lms/`` (uses neither), and the commands at its top, which may use them all.
 The import graph is read from the source (``ast``), so a lazy import cannot hide an arrow.
 """
 
@@ -26,8 +28,8 @@ import course_utils
 
 PACKAGE = Path(course_utils.__file__).parent
 LAYERS = ("lessons", "cifar10", "grading", "instructor")
-#: The old command names, kept for one release: they only forward to the instructor layer.
-SHIMS = {"course_utils.release", "course_utils.autograde"}
+#: The instructor layer's rooms, and the rooms each may import (the commands at the top: all).
+ROOMS = {"sandbox": set(), "trusted": {"sandbox"}, "lms": set()}
 #: What an explorer may import from the course (besides widgets.base).
 EXPLORER_MAY_IMPORT = ("course_utils.plotting", "course_utils.reference", "course_utils.images",
                        "course_utils.kernels")
@@ -93,16 +95,53 @@ def test_every_module_imports(module):
     importlib.import_module(module)
 
 
-@pytest.mark.parametrize("module", sorted(MODULES - SHIMS - {"course_utils"}))
+@pytest.mark.parametrize("module", sorted(MODULES - {"course_utils"}))
 def test_imports_only_go_down_the_layers(module):
     upward = [name for name in course_imports(module)
               if name != "course_utils" and LAYERS.index(layer(name)) > LAYERS.index(layer(module))]
     assert not upward, f"{module} ({layer(module)}) imports {upward} from a layer above it"
 
 
-def test_shims_only_forward_to_the_instructor_layer():
-    for shim in SHIMS:
-        assert {layer(name) for name in course_imports(shim)} == {"instructor"}, shim
+def room(module: str) -> str | None:
+    """``sandbox``, ``trusted`` or ``lms`` for a module in that room of the instructor layer;
+    ``"commands"`` for the instructor layer's top-level modules; None outside the layer."""
+    parts = module.split(".")
+    if parts[:2] != ["course_utils", "instructor"]:
+        return None
+    return parts[2] if len(parts) > 3 or (len(parts) == 3 and parts[2] in ROOMS) else "commands"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if room(m) in ROOMS))
+def test_each_instructor_room_imports_only_the_rooms_below_it(module):
+    mine = room(module)
+    allowed = ROOMS[mine] | {mine}
+    crossing = sorted(name for name in course_imports(module) if room(name) not in (None, *allowed)
+                      and name != "course_utils.instructor")
+    assert not crossing, f"{module} (room {mine}) imports {crossing}; it may use only {sorted(allowed)}"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if room(m) == "sandbox"))
+def test_the_sandbox_knows_nothing_of_grading(module):
+    grading = sorted(name for name in course_imports(module) if layer(name) == "grading")
+    assert not grading, f"{module} imports {grading}: the sandbox runs commands, it does not grade"
+
+
+def test_the_instructor_package_names_where_a_score_is_decided_and_every_room():
+    import course_utils.instructor as instructor
+    from course_utils.instructor.trusted import verdict
+
+    text = instructor.__doc__
+    assert "course_utils.instructor.trusted.verdict.score_cell" in text and callable(verdict.score_cell)
+    folders = sorted(path.name for path in (PACKAGE / "instructor").iterdir()
+                     if path.is_dir() and (path / "__init__.py").exists())
+    assert folders == sorted(ROOMS)
+    for name in [*folders, *(path.stem for path in (PACKAGE / "instructor").glob("*.py") if path.stem != "__init__")]:
+        assert f"``{name}" in text, f"course_utils/instructor/__init__.py does not name {name}"
+    for folder in folders:
+        room_doc = importlib.import_module(f"course_utils.instructor.{folder}").__doc__ or ""
+        modules = [path.stem for path in (PACKAGE / "instructor" / folder).glob("*.py") if path.stem != "__init__"]
+        missing = [name for name in modules if name not in room_doc]
+        assert not missing, f"course_utils/instructor/{folder}/__init__.py does not name {missing}"
 
 
 def test_there_is_no_import_circle():
@@ -145,7 +184,7 @@ def test_the_lessons_layer_needs_no_torch_except_to_compare(module):
 
 def test_the_judge_imports_only_specs_cases_comparison_and_reference():
     allowed = ("course_utils.grading.specs", "course_utils.grading.cases",
-               "course_utils.grading.compare", "course_utils.grading.wire",
+               "course_utils.grading.compare", "course_utils.grading.wire", "course_utils.grading.flags",
                "course_utils.reference", "course_utils.gradcheck",
                "course_utils.images", "course_utils.kernels")
     used = course_imports("course_utils.grading.judge")
@@ -158,6 +197,6 @@ def test_instructor_tools_find_the_course_from_the_current_folder_not_from_their
     import re
 
     climbing = re.compile(r"__file__\)?(\.resolve\(\))?\.(parents\[|parent\.parent)")
-    for path in (PACKAGE / "instructor").glob("*.py"):
+    for path in (PACKAGE / "instructor").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert not climbing.search(text), f"{path.name} climbs from __file__ to find the course"

@@ -7,25 +7,25 @@ A test cell is a line or two::
     grading.check_conv2d(conv2d, hidden=True)     # edge cases and many random cases
     ### END HIDDEN TESTS
 
-Each check takes the student's function, runs named cases, compares with
-:mod:`course_utils.reference` and stops at the first failure with :class:`CheckFailed`, whose
-message names the case and the call, what is wrong (type, shape, values with the first
-differing index, expected and got and the relative error, dtype, input modified in place) and,
-when the wrong answer is one a typical mistake gives, what is probably wrong. An exception from
-the student's own code propagates unchanged (its traceback intact), with a note naming the
-case. A function that delegates to a library fails with :class:`DelegationError`.
-
-The package, in the order a check runs:
+Each check calls the student's function on named cases and stops at the first wrong answer
+with :class:`CheckFailed`: the case and the call, what is wrong, what is probably wrong, and
+which groups of checks pass. This is what a student sees while working; the instructor's
+autograde decides scores elsewhere, from its own sandboxed run of the same cases
+(:mod:`course_utils.instructor.trusted`), and uses this package's specs, comparison and scoring
+to do so.
 
 =============================================  ================================================
 module                                         what it holds
 =============================================  ================================================
 :mod:`~course_utils.grading.checks`            ``check_<name>``: what the test cells call
-:mod:`~course_utils.grading.delegation`        the delegation guard (kernel side)
+:mod:`~course_utils.grading.delegation`        refuses a function that calls a library instead
 :mod:`~course_utils.grading.cases`             per-assignment case lists and specs, by id
 :mod:`~course_utils.grading.specs`             Case, Mistake, FunctionSpec, Check
-:mod:`~course_utils.grading.compare`           is an answer right; the message and diagnosis
-:mod:`~course_utils.grading.judge`             the separate process that decides pass or fail
+:mod:`~course_utils.grading.compare`           is one answer right; the message and diagnosis
+:mod:`~course_utils.grading.scoring`           the share of points from named groups of checks
+:mod:`~course_utils.grading.judge`             the separate process a check's answers go to
+:mod:`~course_utils.grading.wire`              how values cross processes (JSON + .npy)
+:mod:`~course_utils.grading.flags`             names shared with the autograde pipeline
 =============================================  ================================================
 
 A new assignment adds one module to :mod:`course_utils.grading.cases` and a ``check_<name>``

@@ -4,27 +4,24 @@ Each check takes the student's function, runs its named cases (the visible ones,
 ``hidden=True`` the edge cases and random cases the grader adds; the case lists are in
 :mod:`course_utils.grading.cases`) and stops at the first wrong answer with :class:`CheckFailed`,
 whose message names the case and the call, what is wrong and, when the wrong answer is one a
-typical mistake gives, what is probably wrong. An exception from the student's own code
-propagates unchanged (its traceback intact), with a note naming the case. A function that
-delegates to a library fails with :class:`~course_utils.grading.delegation.DelegationError`.
+typical mistake gives, what is probably wrong, then which named groups of checks pass. An
+exception from the student's own code propagates unchanged (its traceback intact), with a note
+naming the case. A function that delegates to a library fails with
+:class:`~course_utils.grading.delegation.DelegationError`.
 
-Pass or fail is decided outside the student's kernel. :func:`run_check` only *calls* the
-student's function in the kernel; the inputs, the answers and the inputs after the call go, in
-one request per check, to a separate clean ``python -I -m course_utils.grading.judge`` process
-(:mod:`course_utils.grading.judge`), which looks the spec up by its id, recomputes the right
-answers with :mod:`course_utils.reference` and compares
-(:func:`course_utils.grading.compare.judge_answer`), so a submission that patches
-``numpy.allclose``, ``numpy.testing`` or a builtin cannot make a wrong answer pass here.
+The student's function is only *called* here, in the kernel; its answers are judged by a
+separate clean process (:mod:`course_utils.grading.judge`), so a notebook that patches
+``numpy.allclose`` or a builtin cannot make a wrong answer pass when a student checks their
+work. In an autograde whose trusted check decides the scores
+(:mod:`course_utils.instructor.trusted`), this kernel's verdict is only compared with it.
 
-Warnings raised by the student's code while it is checked (a numpy ``RuntimeWarning``, a
-``DeprecationWarning`` for ``np.product``) are caught and shown on standard output after the
-result: nbgrader scores a test cell 0 when anything is written to standard error, and a warning
-alone must not cost a right answer its points.
+Warnings raised by the student's code while it is checked are caught and shown on standard
+output after the result: nbgrader scores a test cell 0 when anything is written to standard
+error, and a warning alone must not cost a right answer its points.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import warnings
@@ -33,11 +30,11 @@ from typing import Sequence
 
 import numpy as np
 
-from course_utils.grading import delegation, judge
+from course_utils.grading import delegation, flags, judge
 from course_utils.grading.cases import CHECKS
-from course_utils.grading.compare import Judgment, judge_answer, wrap_lines
+from course_utils.grading.compare import Judgment, wrap_lines
 from course_utils.grading.scoring import score
-from course_utils.grading.specs import Case, Check, FunctionSpec, check_label, describe
+from course_utils.grading.specs import Case, Check, check_label, describe
 
 
 class CheckFailed(AssertionError):
@@ -68,7 +65,7 @@ def render_failure(error: BaseException) -> list[str]:
 
 @dataclass
 class Report:
-    """What :func:`run_check` ran: the function and the names of the cases it passed."""
+    """What a check ran: the function and the names of the cases it passed."""
 
     function: str
     passed: list[str]
@@ -81,45 +78,16 @@ class Report:
         return f"{self.function}: all {len(self.passed)} {self.label} passed ({names})"
 
 
-#: Set (to "1") in the kernel by the course's autograde pipeline when the trusted check decides
-#: the scores (course_utils.instructor.preprocessors): the hidden checks then run only there.
-TRUSTED_FLAG = "COURSE_TRUSTED_GRADING"
-
-#: Seconds one check (all its cases) may take in the kernel before it is stopped; a right loop
-#: solution needs well under one. nbgrader's cell timeout (20 s) covers a visible and a hidden
-#: check in one test cell. ``COURSE_CHECK_SECONDS`` overrides it.
-CHECK_SECONDS = float(os.environ.get("COURSE_CHECK_SECONDS", "8"))
-TRUSTED_CHECK_SECONDS = 3.0
-
-
-def run_check(function, spec: FunctionSpec, cases: Sequence[Case], label: str = "checks") -> Report:
-    """Run ``function`` on every case; raise :class:`CheckFailed` with the first wrong answer.
-
-    The answers are judged by a separate clean process (:mod:`course_utils.grading.judge`).
-    An exception from the student's code is raised unchanged once the cases before it are
-    judged right. Prints one line when everything passed and returns the :class:`Report`.
-    """
-    __tracebackhide__ = True  # IPython: show the student's frames, not ours
-    if not callable(function):
-        raise CheckFailed(f"{spec.name}: expected your function, got {describe(function)}")
-    delegation.check_source(function, spec.name)
-    answers, raised, warned = call_all(function, spec.name, cases)
-    judgments = [Judgment(**entry) for entry in judge.decide(spec, answers)]
-    return report_or_raise(spec.name, [judgments], raised, warned, label)
-
-
 def call_all(function, name: str, cases: Sequence[Case]):
-    """Call ``function`` on every case until one raises, within :data:`CHECK_SECONDS`.
+    """Call ``function`` on every case until one raises, within
+    :func:`~course_utils.grading.flags.kernel_check_seconds`.
 
     Returns ``(answers, exception or None, warnings)``; ``answers`` holds
     ``(case, result, args after, kwargs after)`` for the cases before any exception.
     """
     __tracebackhide__ = True
     answers, warned = [], []
-    # In an autograde whose trusted check decides, this kernel's verdict is only compared with
-    # it, and the visible cases take a right answer milliseconds: a hang costs 3 s here, not 8.
-    seconds = min(CHECK_SECONDS, TRUSTED_CHECK_SECONDS) if os.environ.get(TRUSTED_FLAG) == "1" else CHECK_SECONDS
-    with TimeBudget(name, seconds) as budget:
+    with TimeBudget(name, flags.kernel_check_seconds()) as budget:
         for case in cases:
             budget.case = case.name
             try:
@@ -203,14 +171,6 @@ def call_guarded(function, name: str, case: Case, warned: list | None = None):
     return result, (args, kwargs)
 
 
-def failure(function, spec: FunctionSpec, case: Case) -> str | None:
-    """The failure message for ``function`` on ``case``, or ``None`` if its answer is right
-    (judged in this process: for tests of the grading code, not for students' notebooks)."""
-    __tracebackhide__ = True
-    got, (args, kwargs) = call_guarded(function, spec.name, case)
-    return judge_answer(spec, case, got, args, kwargs)
-
-
 def _hint_for_exception(error: Exception, function_name: str) -> str | None:
     if isinstance(error, NotImplementedError):
         return f"{function_name} is not written yet: replace `raise NotImplementedError()` with your code."
@@ -239,7 +199,7 @@ def run_named_check(function, name: str, hidden: bool) -> None:
     which groups of checks pass (:mod:`course_utils.grading.scoring`)."""
     __tracebackhide__ = True
     check = CHECKS[name]
-    if hidden and os.environ.get(TRUSTED_FLAG) == "1":
+    if hidden and flags.trusted_grading_decides():
         # nbgrader's autograde with the course's trusted check: it runs every case, visible and
         # hidden, in a process of its own and decides the score; running them here too would
         # only take time.

@@ -2,7 +2,7 @@
 
 A student's code runs in the same kernel as the test cells, so it could redefine
 ``numpy.allclose``, ``numpy.testing.assert_allclose``, ``numpy.array_equal`` or a builtin and
-make a wrong answer look right. So :func:`course_utils.grading.checks.run_check` only *calls*
+make a wrong answer look right. So a check (:mod:`course_utils.grading.checks`) only *calls*
 the student's function in the kernel and hands everything to :func:`decide`, which
 
 1. writes the cases' inputs, the student's answers and the inputs after each call to a
@@ -25,11 +25,11 @@ Everything the kernel side uses (``subprocess``, ``json``, ``open``, numpy's ``.
 ``tempfile``) is bound when this module is imported -- by the notebook's locked setup cell,
 before any student code runs -- so patching those modules later does not reach it.
 
-Limits (README, "Checking out of reach of student code"): the kernel still reports the inputs
-and answers, so code that rewrites the grading package's own functions or objects (replaces
-``grading.check_conv2d``, the case lists, or this module's functions) or that silences
-exceptions in IPython is not stopped; nor is code that writes into the grader's Python
-installation. Such code is plain to see in the autograded notebook.
+What this cannot stop: the kernel still reports the inputs and answers, so code that rewrites
+the grading package's own functions (replaces ``grading.check_conv2d`` or this module's
+functions) or silences exceptions in IPython fools the kernel's verdict. That is why the
+instructor's autograde decides every score with its trusted check instead, from a run of the
+student's code in a sandbox, and only compares with this verdict.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ import threading
 import traceback
 from pathlib import Path
 
-from course_utils.grading import wire
+from course_utils.grading import flags, wire
 from course_utils.grading.cases import SPECS, find_spec
 from course_utils.grading.compare import judge_case
 from course_utils.grading.specs import Case
@@ -98,10 +98,10 @@ def decide(spec, answers) -> list[dict]:
     name = spec.name
     if SPECS.get(spec.id) is not spec:  # a spec made in a test module: judge right here
         return judge_in_process(spec, answers)
-    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
-        # nbgrader's autograde: the trusted grader decides every score from its own run of the
-        # student's code (course_utils.instructor.trusted_checks); this kernel's verdict only
-        # serves to compare, so it is judged right here, without starting a judge process.
+    if flags.trusted_grading_decides():
+        # an autograde whose trusted check decides every score from its own run of the
+        # student's code (course_utils.instructor.trusted): this kernel's verdict only serves
+        # to compare, so it is judged right here, without starting a judge process.
         return judge_in_process(spec, answers)
     arrays: list = []
     payload = {"spec": spec.id, "answers": [encode_answer(answer, arrays) for answer in answers]}

@@ -28,8 +28,8 @@ end up exactly as a serial ``nbgrader autograde ASSIGNMENT`` leaves them
 * the SQLite gradebook gets a 60 s busy timeout so that workers wait for each other's writes;
   with many graders use PostgreSQL (``COURSE_GRADEBOOK_URL``, README "Running a large course").
 
-This process imports neither nbgrader nor numpy: it starts the workers at once, asks the first
-one what the course holds, and hands out students.
+This process does not import nbgrader: it starts the workers at once, asks the first one what
+the course holds, and hands out students.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from course_utils.grading import flags
 from course_utils.instructor.course import find_course_root, with_venv_on_path
 
 STATE_DIR = ".autograde"  # git-ignored; one JSON record per graded student
@@ -79,7 +80,7 @@ def worker_environment(jobs: int, sandbox: bool = True) -> dict[str, str]:
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
     env = with_venv_on_path(os.environ)
     if not sandbox:
-        env["COURSE_SANDBOX"] = "off"  # read by course_utils.instructor.preprocessors
+        env[flags.SANDBOX] = "off"  # read by course_utils.instructor.trusted.pipeline.CourseSandbox
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[variable] = threads
     return env
@@ -156,7 +157,7 @@ class Worker:
         if process is not None:
             _kill_tree(process)
             process.wait()
-            from course_utils.instructor.pids_cgroup import sweep_orphans
+            from course_utils.instructor.sandbox.pids_cgroup import sweep_orphans
 
             sweep_orphans()  # a killed worker's sandboxes (kernel, checker) leave their cgroups
 
@@ -276,7 +277,7 @@ def autograde(assignments: str | list[str], root: Path | str | None = None, jobs
     assignments = [assignments] if isinstance(assignments, str) else list(dict.fromkeys(assignments))
     root = find_course_root(root)
     if sandbox:
-        from course_utils.instructor.sandbox import sandbox_available
+        from course_utils.instructor.sandbox.bubblewrap import sandbox_available
 
         available, message = sandbox_available()
         if not available:
@@ -355,15 +356,12 @@ def autograde(assignments: str | list[str], root: Path | str | None = None, jobs
     return sorted(results, key=lambda r: (assignments.index(r.assignment), r.student))
 
 
-PARTIAL_PROTECTION = "no sandbox: tampering protection is partial"
-
-
 def _say_partial(result: StudentResult) -> None:
     """Every line of a run without the sandbox says so."""
-    if result.status == "graded" and PARTIAL_PROTECTION not in result.notes:
-        result.notes.append(PARTIAL_PROTECTION)
-    elif result.status != "graded" and PARTIAL_PROTECTION not in result.reason:
-        result.reason += f" ({PARTIAL_PROTECTION})"
+    if result.status == "graded" and flags.PARTIAL_PROTECTION not in result.notes:
+        result.notes.append(flags.PARTIAL_PROTECTION)
+    elif result.status != "graded" and flags.PARTIAL_PROTECTION not in result.reason:
+        result.reason += f" ({flags.PARTIAL_PROTECTION})"
 
 
 def _interrupt(signum, frame):

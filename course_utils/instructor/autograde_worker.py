@@ -42,6 +42,9 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
+from course_utils.grading.flags import METADATA_KEY
+from course_utils.instructor.trusted.pipeline import autograde_steps
+
 
 def worker_db_url(db_url: str) -> str:
     """SQLite waits up to 60 s for another worker's write instead of failing after 5 s."""
@@ -73,29 +76,17 @@ def failure_reason(log: str) -> str:
 
 
 def notebook_notes(path: Path) -> list[str]:
-    """What the autograded notebook shows went wrong without failing the whole submission:
-    cells stopped by the cell timeout, outputs cut by nbgrader's LimitOutput, a kernel that died,
-    test cells whose kernel result and trusted verdict differ ("tampering suspected: ..."), and
-    grading without the sandbox (the course's TrustedGrading preprocessor records those)."""
-    notes = []
+    """What the grading of one autograded notebook noticed without failing the submission, as the
+    course's pipeline recorded it (:mod:`course_utils.instructor.trusted.preprocessors`): cells
+    stopped by the cell timeout, outputs cut, a kernel that died, test cells whose kernel result
+    and trusted verdict differ ("tampering suspected: ..."), grading without the sandbox."""
     try:
         notebook = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return notes
-    trusted = notebook.get("metadata", {}).get("course_grading", {})
-    notes += [str(note) for note in trusted.get("notes", [])]
-    if trusted and not trusted.get("sandboxed", True):
-        notes.append("no sandbox: tampering protection is partial")
-    for index, cell in enumerate(notebook.get("cells", [])):
-        name = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"#{index + 1}"
-        text = json.dumps(cell.get("outputs", []))
-        if "CellTimeoutError" in text:
-            notes.append(f"cell {name}: stopped by the cell timeout")
-        if "Output truncated" in text:
-            notes.append(f"cell {name}: output cut to the first lines")
-        if "DeadKernelError" in text and "the kernel died while running this cell" in text:
-            notes.append(f"cell {name}: the kernel died there; the cells after it were not run")
-    return notes
+        return []
+    recorded = notebook.get("metadata", {}).get(METADATA_KEY, {})
+    notes = recorded.get("notes", []) if isinstance(recorded, dict) else []
+    return [str(note) for note in notes] if isinstance(notes, list) else []
 
 
 # --- stopping kernels without waiting for them -------------------------------------------------
@@ -165,27 +156,14 @@ def execute_with_background_shutdown(base=None):
 
 
 def use_background_shutdown(config) -> None:
-    """In ``config``, replace nbgrader's ``Execute`` (or the subclass the course names) in
-    ``Autograde.autograde_preprocessors`` by :func:`execute_with_background_shutdown` of it: the
-    course's list if it sets one (classes or dotted names; ``.append(...)``/``.extend(...)`` of
-    nbgrader's list included), nbgrader's default otherwise. Other entries are kept as they are."""
-    from nbgrader.converters import Autograde
+    """In ``config``, replace nbgrader's ``Execute`` (or the subclass the course names) in the
+    autograde pipeline (:func:`~course_utils.instructor.trusted.pipeline.autograde_steps`) by
+    :func:`execute_with_background_shutdown` of it; the other steps are kept as they are."""
     from nbgrader.preprocessors import Execute
-    from traitlets.config.loader import LazyConfigValue
-    from traitlets.utils.importstring import import_item
 
-    default = Autograde.autograde_preprocessors.default()
-    preprocessors = config.Autograde.get("autograde_preprocessors", default)
-    if isinstance(preprocessors, LazyConfigValue):  # c.Autograde.autograde_preprocessors.append(X)
-        preprocessors = preprocessors.get_value(default)
-
-    def replaced(entry):
-        cls = import_item(entry) if isinstance(entry, str) else entry
-        if isinstance(cls, type) and issubclass(cls, Execute):
-            return execute_with_background_shutdown(cls)
-        return entry
-
-    config.Autograde.autograde_preprocessors = [replaced(p) for p in preprocessors]
+    config.Autograde.autograde_preprocessors = [
+        execute_with_background_shutdown(step) if isinstance(step, type) and issubclass(step, Execute) else step
+        for step in autograde_steps(config)]
 
 
 # --- the requests ------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def cycle(course_hub_running):
         instructor.formgrader("POST", f"assignment/{A1}/release_feedback")
     with steps.timed("instructor: Canvas CSV in a terminal (nbgrader export)"):
         out["export"] = instructor.terminal(
-            "cd ~/course && nbgrader export --exporter=course_utils.instructor.canvas_grades.CanvasGradesExporter")
+            "cd ~/course && nbgrader export --exporter=course_utils.instructor.lms.canvas_grades.CanvasGradesExporter")
         out["canvas_csv"] = instructor.read_text("course/canvas_grades.csv")
 
     for student in students:

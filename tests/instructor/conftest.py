@@ -11,7 +11,7 @@ import time
 
 import psutil
 import pytest
-from course_utils.instructor.sandbox import sandbox_available
+from course_utils.instructor.sandbox.bubblewrap import sandbox_available
 from sandbox_checks import sandbox_cgroups, survivors
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import psutil
-from course_utils.instructor.pids_cgroup import pids_hierarchy
+from course_utils.instructor.sandbox.pids_cgroup import pids_hierarchy
 
 #: Put in every attack's code, so that a surviving process can be found by its command line.
 MARKER = "sandbox-attack-marker"

@@ -249,7 +249,7 @@ def test_an_interrupted_run_keeps_what_was_graded_and_a_rerun_grades_only_the_re
     course = course_copy(released, tmp_path, "resume", students)
     records = course / ".autograde" / ASSIGNMENT
     process = subprocess.Popen(
-        [sys.executable, "-m", "course_utils.autograde", ASSIGNMENT, "--jobs", "1"], cwd=course,
+        [sys.executable, "-m", "course_utils.instructor.autograde", ASSIGNMENT, "--jobs", "1"], cwd=course,
         env=course_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     deadline = time.monotonic() + 120

@@ -21,7 +21,7 @@ from nbgrader_course import POINTS, mutate, nbgrader, new_course, solution_code,
 
 pytestmark = pytest.mark.slow
 
-EXPORTER = "course_utils.instructor.canvas_grades.CanvasGradesExporter"
+EXPORTER = "course_utils.instructor.lms.canvas_grades.CanvasGradesExporter"
 ROSTER = [
     ("Student", "ID", "SIS User ID", "SIS Login ID", "Section"),
     ("Lovelace, Ada", "1001", "S001", "ada", "Group A"),

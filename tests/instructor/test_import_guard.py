@@ -9,9 +9,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-import course_utils.instructor
+import course_utils.instructor.sandbox
 
-GUARD_FOLDER = str(Path(course_utils.instructor.__file__).parent)
+GUARD_FOLDER = str(Path(course_utils.instructor.sandbox.__file__).parent)
 
 
 def python(code: str) -> dict:

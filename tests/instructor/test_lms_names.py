@@ -7,9 +7,9 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from course_utils.instructor.collection_plan import plan_collection
-from course_utils.instructor.lms_names import describe, match_notebook
-from course_utils.instructor.roster import Roster, RosterEntry, read_roster
+from course_utils.instructor.lms.plan import plan_collection
+from course_utils.instructor.lms.names import describe, match_notebook
+from course_utils.instructor.lms.roster import Roster, RosterEntry, read_roster
 
 NOTEBOOKS = ["a1_convolution.ipynb"]
 

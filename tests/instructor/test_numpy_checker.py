@@ -12,14 +12,14 @@ import textwrap
 
 import numpy as np
 import pytest
-from course_utils.instructor.numpy_checker import (
+from course_utils.instructor.sandbox.checking_sandbox import (
     LIBRARY,
     base_python,
-    numpy_checker_command,
-    numpy_checker_sandbox,
+    checking_command,
+    checking_sandbox,
     stdlib_folder,
 )
-from course_utils.instructor.sandbox import run
+from course_utils.instructor.sandbox.bubblewrap import run
 from sandbox_checks import MARKER
 
 BANNED = ["torch", "scipy", "IPython", "course_utils", "sklearn", "cv2", "jax", "tensorflow"]
@@ -28,8 +28,8 @@ BANNED = ["torch", "scipy", "IPython", "course_utils", "sklearn", "cv2", "jax", 
 def check(io_folder, code: str, guard_imports: bool = True):
     """Run ``code`` as ``check.py`` in the checking process whose folder is ``io_folder``."""
     (io_folder / "check.py").write_text(f"# {MARKER}\n{textwrap.dedent(code)}")
-    return run(numpy_checker_command(str(io_folder / "check.py"), guard_imports=guard_imports),
-               numpy_checker_sandbox(str(io_folder)), timeout=120)
+    return run(checking_command(str(io_folder / "check.py"), install_guard=guard_imports),
+               checking_sandbox(str(io_folder)), timeout=120)
 
 
 def printed(result) -> dict:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from course_utils.instructor import sandbox as sandbox_module
-from course_utils.instructor.sandbox import (
+from course_utils.instructor.sandbox import bubblewrap as sandbox_module
+from course_utils.instructor.sandbox.bubblewrap import (
     BASE_ENV,
     GiB,
     MiB,
@@ -384,16 +384,16 @@ def test_a_user_other_than_root_can_sandbox_and_nproc_limits_it(unprivileged_use
         pytest.skip("needs Debian's /usr/bin/python3 (apt-get install python3)")
     folder = Path(tempfile.mkdtemp(prefix="sandbox-user-"))
     try:
-        package = Path(sandbox_module.__file__).parents[1]
-        (folder / "course_utils" / "instructor").mkdir(parents=True)
-        for module in ("__init__.py", "instructor/__init__.py", "instructor/sandbox.py",
-                       "instructor/pids_cgroup.py"):
+        package = Path(sandbox_module.__file__).parents[2]
+        (folder / "course_utils" / "instructor" / "sandbox").mkdir(parents=True)
+        for module in ("__init__.py", "instructor/__init__.py", "instructor/sandbox/__init__.py",
+                       "instructor/sandbox/bubblewrap.py", "instructor/sandbox/pids_cgroup.py"):
             shutil.copy(package / module, folder / "course_utils" / module)
         (folder / "out").mkdir()
         (folder / "try_it.py").write_text(textwrap.dedent(f"""
             import json, os, subprocess, sys
             sys.path.insert(0, {str(folder)!r})
-            from course_utils.instructor import sandbox
+            from course_utils.instructor.sandbox import bubblewrap as sandbox
             works, message = sandbox.sandbox_available()
             limits = sandbox.Limits(processes=16, cpu_seconds=5)
             box = sandbox.python_sandbox(read_write=[{str(folder / 'out')!r}], limits=limits)

@@ -11,7 +11,7 @@ import tempfile
 
 import nbformat
 import pytest
-from course_utils.instructor.sandboxed_kernel import KERNEL_LIMITS, SandboxedKernelManager
+from course_utils.instructor.sandbox.kernel import KERNEL_LIMITS, SandboxedKernelManager
 from nbclient import NotebookClient
 from sandbox_checks import MARKER, survivors
 

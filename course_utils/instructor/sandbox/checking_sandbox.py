@@ -1,18 +1,18 @@
-"""A checking process: Python with the standard library and numpy and nothing else, in a sandbox.
+"""The checking process's sandbox: Python with the standard library and numpy and nothing else.
 
 For code that must not reach the course's reference implementations or another library's
 convolution: the sandbox's filesystem holds only the base Python installation's standard
 library (its ``site-packages`` covered), the shared libraries it and numpy load (found by
 ``ldd``; not the rest of ``/usr``, which may hold other Python installations) and, in a fresh
 folder :data:`LIBRARY`, numpy (and ``numpy.libs``, its bundled OpenBLAS) and
-:mod:`~course_utils.instructor.import_guard`. torch, scipy, IPython and ``course_utils`` are not
-on disk there, so no import trick, ``sys.path`` entry or ``ctypes.CDLL`` can load them. Python
-starts with ``-I -S``: no ``site`` (no ``.pth`` files, no editable-install finders), no
-``PYTHON*`` variables, no user site folder, not even the script's folder on ``sys.path``. The
-process reads its input from and writes its output to one read-write folder. ::
+:mod:`~course_utils.instructor.sandbox.import_guard`. torch, scipy, IPython and
+``course_utils`` are not on disk there, so no import trick, ``sys.path`` entry or
+``ctypes.CDLL`` can load them. Python starts with ``-I -S``: no ``site`` (no ``.pth`` files, no
+editable-install finders), no ``PYTHON*`` variables, no user site folder, not even the script's
+folder on ``sys.path``. The process reads its input from and writes its output to one folder::
 
-    sandbox = numpy_checker_sandbox(io_folder)
-    result = run(numpy_checker_command(f"{io_folder}/check.py"), sandbox, timeout=60)
+    box = checking_sandbox(io_folder)
+    result = run(checking_command(f"{io_folder}/check.py"), box, timeout=60)
 """
 
 from __future__ import annotations
@@ -27,15 +27,17 @@ import sysconfig
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from course_utils.instructor.sandbox import PRLIMIT, Limits, Sandbox, unused_package_folders
+from course_utils.instructor.sandbox.bubblewrap import PRLIMIT, Limits, Sandbox, unused_package_folders
 
 #: The folder inside the sandbox that holds numpy and import_guard, put on sys.path at start.
 LIBRARY = "/sandbox/lib"
 
-#: Runs the script named first on the command line with the guard installed before anything
-#: else is imported (numpy's own ``import ctypes`` is then refused, and numpy does without it).
+#: The one bootstrap of a checking process: ``path`` and the library folder on sys.path after the
+#: standard library, the import guard installed before anything else is imported (numpy's own
+#: ``import ctypes`` is then refused, and numpy does without it), then the script named first
+#: run as ``__main__``.
 BOOTSTRAP = (
-    "import sys; sys.path.append({library!r}); "
+    "import sys; sys.path.extend({path!r}); "
     "{guard}"
     "sys.argv = sys.argv[1:]; import runpy; runpy.run_path(sys.argv[0], run_name='__main__')"
 )
@@ -96,9 +98,8 @@ def stdlib_and_numpy_programs() -> tuple[str, ...]:
     return (base_python(), PRLIMIT, *sorted(stdlib_extensions), *sorted(numpy_extensions))
 
 
-def numpy_checker_sandbox(io_folder: str, *, read_only: Sequence[str] = (),
-                          env: Mapping[str, str] | None = None,
-                          limits: Limits = Limits()) -> Sandbox:
+def checking_sandbox(io_folder: str, *, read_only: Sequence[str] = (),
+                     env: Mapping[str, str] | None = None, limits: Limits = Limits()) -> Sandbox:
     """The sandbox of a checking process whose input and output are in ``io_folder`` (bound
     read-write at its own path and its cwd). ``read_only`` adds paths (say a folder of data)."""
     io_folder = os.path.abspath(io_folder)
@@ -123,9 +124,13 @@ def numpy_checker_sandbox(io_folder: str, *, read_only: Sequence[str] = (),
     )
 
 
-def numpy_checker_command(script: str, *args: str, guard_imports: bool = True) -> list[str]:
-    """The command that runs ``script`` (a path inside the sandbox) with ``args`` in the
-    checking process, with :func:`import_guard.install` first unless ``guard_imports`` is False."""
-    guard = "import import_guard; import_guard.install(); " if guard_imports else ""
-    return [base_python(), "-I", "-S", "-c", BOOTSTRAP.format(library=LIBRARY, guard=guard),
-            script, *args]
+def checking_command(script: str, *args: str, path: Sequence[str] = (), library: str = LIBRARY,
+                     install_guard: bool = True) -> list[str]:
+    """The command that runs ``script`` with ``args`` in a checking process: ``path`` (folders of
+    top-level modules the script brings) and ``library`` (numpy and the import guard:
+    :data:`LIBRARY` in the sandbox, the host's folder without it) on ``sys.path``, and
+    :func:`import_guard.install` first unless ``install_guard`` is False (a script that installs
+    the guard itself, as :mod:`~course_utils.instructor.sandbox.checking_process` does)."""
+    guard = "import import_guard; import_guard.install(); " if install_guard else ""
+    folders = [*path, library]
+    return [base_python(), "-I", "-S", "-c", BOOTSTRAP.format(path=folders, guard=guard), script, *args]

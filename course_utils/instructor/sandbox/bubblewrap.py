@@ -18,7 +18,7 @@ which an unprivileged user may create: grading needs no root. What a sandbox gua
   set inside the sandbox by ``prlimit``. The process count needs care: ``RLIMIT_NPROC`` counts
   a user's processes per user namespace (set inside the sandbox's namespace it limits that
   sandbox alone), but never applies to uid 0, so as root a pids cgroup per sandbox
-  (:class:`~course_utils.instructor.pids_cgroup.PidsCgroup`) does it instead.
+  (:class:`~course_utils.instructor.sandbox.pids_cgroup.PidsCgroup`) does it instead.
 * **It dies with its parent**, and everything in it dies with it (its own pid namespace).
   No capability is kept inside, even when started by root (``bwrap`` keeps them for uid 0
   otherwise, and with them the sandbox could remount its read-only binds read-write).
@@ -45,7 +45,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from course_utils.instructor.pids_cgroup import PidsCgroup
+from course_utils.instructor.sandbox.pids_cgroup import PidsCgroup
 
 #: bubblewrap; ``COURSE_BWRAP`` names another (the tests play a machine without one with it).
 BWRAP = os.environ.get("COURSE_BWRAP", "/usr/bin/bwrap")

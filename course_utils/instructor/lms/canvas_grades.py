@@ -1,7 +1,7 @@
 """Grades as Canvas imports them: an nbgrader export plugin writing Canvas's gradebook CSV.
 
-    nbgrader export --exporter=course_utils.instructor.canvas_grades.CanvasGradesExporter
-    nbgrader export --exporter=course_utils.instructor.canvas_grades.CanvasGradesExporter \\
+    nbgrader export --exporter=course_utils.instructor.lms.canvas_grades.CanvasGradesExporter
+    nbgrader export --exporter=course_utils.instructor.lms.canvas_grades.CanvasGradesExporter \\
         --CanvasGradesExporter.questions=True --to canvas_grades.csv
 
 One row per student, in Canvas's layout (Grades -> Import):
@@ -37,7 +37,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Bool, Dict, Unicode
 
-from course_utils.instructor.roster import COLUMNS, CourseRoster, Roster
+from course_utils.instructor.lms.roster import COLUMNS, CourseRoster, Roster
 
 
 def points(value: float | None) -> str:

@@ -1,4 +1,4 @@
-"""A Jupyter kernel in a bubblewrap sandbox (:mod:`course_utils.instructor.sandbox`), for
+"""A Jupyter kernel in a bubblewrap sandbox (:mod:`course_utils.instructor.sandbox.bubblewrap`), for
 executing students' notebooks with nbclient or nbgrader:
 
     NotebookClient(nb, kernel_manager_class=SandboxedKernelManager,
@@ -29,7 +29,7 @@ What differs from jupyter_client's :class:`AsyncKernelManager`, and why:
   of that group's reach (pid 2 of its own pid namespace, in a session of its own). An
   ``interrupt_request`` on the control channel instead makes ipykernel send SIGINT to itself.
 * **One pids cgroup per kernel process** when running as root (see
-  :class:`~course_utils.instructor.pids_cgroup.PidsCgroup`), removed by ``cleanup_resources``,
+  :class:`~course_utils.instructor.sandbox.pids_cgroup.PidsCgroup`), removed by ``cleanup_resources``,
   which kills what is still in it: a manager that lets the kernel exit in the background after
   that (``autograde_worker.BackgroundShutdownKernelManager``) must remove it after the reaping.
 
@@ -46,8 +46,8 @@ import tempfile
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Dict, List, Unicode, default
 
-from course_utils.instructor.pids_cgroup import PidsCgroup
-from course_utils.instructor.sandbox import (
+from course_utils.instructor.sandbox.pids_cgroup import PidsCgroup
+from course_utils.instructor.sandbox.bubblewrap import (
     GiB,
     HOME,
     Limits,

@@ -1,10 +1,11 @@
 """The checking process: runs a submission's own code, one graded function at a time, hands back data.
 
-    python -I -S check_runner.py JOB [START]  (inside the checking sandbox; see trusted_checks.py)
+    python -I -S checking_process.py JOB [START]   (in the checking sandbox; started by
+                                                  course_utils.instructor.trusted.answers)
 
 This file runs where nothing of the course exists: the sandbox holds the standard library,
-numpy, this file, :mod:`course_utils.grading.wire` and the import guard (both bound as top-level
-modules), and the job folder ``JOB``, which the trusted grader wrote:
+numpy, this file, :mod:`course_utils.grading.wire` and the import guard (as top-level modules),
+and the job folder ``JOB``, which the trusted grader wrote:
 
 * ``job.json``: the notebook's code cells (their source, already plain Python), and per graded
   function its name, the cells above its test cell, and a per-function time budget;

@@ -2,17 +2,17 @@
 
 Configured in ``nbgrader_config.py``; the command stays ``nbgrader zip_collect a1_convolution``:
 
-    c.ZipCollectApp.extractor_plugin = "course_utils.instructor.lms_collect.LmsExtractor"
-    c.ZipCollectApp.collector_plugin = "course_utils.instructor.lms_collect.LmsCollector"
-    c.CourseRoster.path = "roster.csv"            # optional (course_utils.instructor.roster)
+    c.ZipCollectApp.extractor_plugin = "course_utils.instructor.lms.collect.LmsExtractor"
+    c.ZipCollectApp.collector_plugin = "course_utils.instructor.lms.collect.LmsCollector"
+    c.CourseRoster.path = "roster.csv"            # optional (course_utils.instructor.lms.roster)
     c.LmsCollector.timezone = "Europe/London"     # the zone of Blackboard's attempt times
 
 nbgrader's ``ZipCollectApp`` asks its collector about one file at a time and then copies what it
 was told, so on its own it cannot choose between a student's versions (two files for one student
 and notebook without timestamps stop the whole run: "Duplicate submission file"), and it ends
 without saying what happened to each file. The collector therefore decides for all the files at
-once before nbgrader asks (:mod:`~course_utils.instructor.collection_plan`): it reads every name
-(:mod:`~course_utils.instructor.lms_names`), gives nbgrader exactly one file per student and
+once before nbgrader asks (:mod:`~course_utils.instructor.lms.plan`): it reads every name
+(:mod:`~course_utils.instructor.lms.names`), gives nbgrader exactly one file per student and
 notebook -- the latest -- with the attempt time for ``timestamp.txt``, and after nbgrader has
 copied them prints a table of every file, records the students' names and platform ids in the
 gradebook (only fields that are empty there), and exits with status 1 if a notebook could not be
@@ -39,9 +39,9 @@ from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin
 from nbgrader.utils import find_all_notebooks
 from traitlets import Unicode
 
-from course_utils.instructor.collection_plan import Plan, format_report, plan_collection
-from course_utils.instructor.lms_names import archive_stem, describe, is_archive
-from course_utils.instructor.roster import CourseRoster
+from course_utils.instructor.lms.plan import Plan, format_report, plan_collection
+from course_utils.instructor.lms.names import archive_stem, describe, is_archive
+from course_utils.instructor.lms.roster import CourseRoster
 
 NESTED_ARCHIVES = 5  # how deep archives inside archives are unpacked
 

@@ -1,6 +1,6 @@
 """An audit hook that refuses banned libraries to the Python process it is installed in.
 
-Meant for the sandboxed checking process (:mod:`course_utils.instructor.numpy_checker`), where
+Meant for the sandboxed checking process (:mod:`course_utils.instructor.sandbox.checking_sandbox`), where
 this file is bound as the top-level module ``import_guard``: it imports nothing but ``sys``,
 so it works where the course package is not importable. ::
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from course_utils.instructor.roster import Roster
+from course_utils.instructor.lms.roster import Roster
 
 ATTEMPT_TIME = r"\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d"
 BLACKBOARD = re.compile(rf"(?P<assignment>.+)_(?P<user>[^_]+)_attempt_(?P<time>{ATTEMPT_TIME})(?:_|$|(?=\.))")

@@ -1,6 +1,6 @@
 """Which extracted file becomes whose submission, and the table that says so for every file.
 
-Input: what :func:`course_utils.instructor.lms_names.describe` found out about each file. Output:
+Input: what :func:`course_utils.instructor.lms.names.describe` found out about each file. Output:
 for each student and notebook the one file to collect -- the latest by the platform's attempt
 time, then its resubmission number (Canvas's ``-2`` beats ``-1``), then the file's modification
 time -- whether it was late, and for every other file why it is not collected. A notebook whose
@@ -16,8 +16,8 @@ from pathlib import PurePosixPath
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from course_utils.instructor.lms_names import FileFacts, Owner, archive_stem
-from course_utils.instructor.roster import Roster, RosterEntry, safe_id
+from course_utils.instructor.lms.names import FileFacts, Owner, archive_stem
+from course_utils.instructor.lms.roster import Roster, RosterEntry, safe_id
 
 SKIPPED = {
     "macOS metadata": "macOS metadata",

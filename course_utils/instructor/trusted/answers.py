@@ -1,0 +1,250 @@
+"""The student's answers, obtained out of the kernel's reach: a job for the checking process, run sandboxed.
+
+For every graded function -- every ``grading.check_<name>(<function>)`` call in a test cell,
+read from the test cells as the gradebook restored them -- :class:`AnswerRun`
+
+1. writes a job folder (private, outside the course): the notebook's code cells as plain
+   Python (IPython's magics turned into calls that do nothing), which cells lie above each
+   function's test cell (test cells excluded), and the inputs of the function's visible and
+   hidden cases (:mod:`course_utils.grading.wire`: JSON and ``.npy``, never pickle);
+2. runs :mod:`~course_utils.instructor.sandbox.checking_process` on it in the checking sandbox
+   (:mod:`~course_utils.instructor.sandbox.checking_sandbox`) -- or, with the sandbox switched
+   off, in a plain isolated Python with the same import guard -- in a thread of this process,
+   so that it runs while the kernel runs the notebook;
+3. hands the answer files to :func:`course_utils.instructor.trusted.verdict.judge_answers`,
+   which decides, in this process, where no student code ever ran.
+
+A checking process killed by the code it runs (``os.kill(os.getppid(), 9)``) is started again
+for the functions after the one it was checking; each function's failure keeps its reason.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from course_utils.grading import wire
+from course_utils.grading.cases import CHECKS
+from course_utils.grading.specs import Case, Check
+from course_utils.instructor.sandbox import checking_process, checking_sandbox, import_guard
+from course_utils.instructor.sandbox.bubblewrap import GiB, MiB, Limits, run
+
+#: Seconds one function may take in the checking process: running the cells above its test
+#: cell and all its cases (a right loop solution needs a fifth of a second; plain Python loops
+#: without numpy, under one).
+FUNCTION_SECONDS = 6.0
+#: The modules the checking process runs, copied into each job (never imported there).
+CHECKING_MODULES = tuple(Path(module.__file__) for module in (checking_process, wire, import_guard))
+
+
+@dataclass(frozen=True)
+class GradedFunction:
+    """One ``grading.check_<name>(<variable>)`` in test cell ``test_cell`` (a ``grade_id``)."""
+
+    check: Check
+    variable: str
+    test_cell: str
+    cells: tuple[int, ...]  # indices of the code cells above the test cell, test cells excluded
+
+    @functools.cached_property
+    def cases(self) -> list[Case]:
+        """The visible cases, then the hidden ones (built once: the same every time)."""
+        return self.check.visible() + self.check.hidden()
+
+    @functools.cached_property
+    def visible_count(self) -> int:
+        return len(self.check.visible())
+
+
+def is_test_cell(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def graded_functions(notebook) -> list[GradedFunction]:
+    """Every check the test cells call, in notebook order (a function checked twice -- visible
+    and hidden -- counts once)."""
+    functions, seen = [], set()
+    above: list[int] = []
+    for index, cell in enumerate(notebook["cells"]):
+        if cell.get("cell_type") != "code":
+            continue
+        if not is_test_cell(cell):
+            above.append(index)
+            continue
+        grade_id = cell["metadata"]["nbgrader"].get("grade_id", f"cell {index + 1}")
+        for name, variable in _checks_called(_source(cell)):
+            if name in CHECKS and (grade_id, name) not in seen:
+                seen.add((grade_id, name))
+                functions.append(GradedFunction(CHECKS[name], variable, grade_id, tuple(above)))
+    return functions
+
+
+def _checks_called(source: str) -> list[tuple[str, str]]:
+    """``[("conv2d", "conv2d")]`` for ``grading.check_conv2d(conv2d)``: the check and the name of
+    the student's function it is given."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr.startswith("check_") and node.args
+                and isinstance(node.args[0], ast.Name)):
+            found.append((node.func.attr[len("check_"):], node.args[0].id))
+    return list(dict.fromkeys(found))
+
+
+def _source(cell) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def python_source(source: str) -> str:
+    """A cell's source as plain Python: IPython's magics and ``!commands`` become calls (which
+    do nothing in the checking process)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # a cell IPython cannot read either: run it as it is, it will fail there
+        return source
+
+
+def write_job(folder: Path, notebook, functions: list[GradedFunction], seconds: float) -> None:
+    """The job folder the checking process reads (see its module docstring)."""
+    needed = sorted({index for function in functions for index in function.cells})
+    cells = []
+    for index in needed:
+        cell = notebook["cells"][index]
+        locked = bool(cell["metadata"].get("nbgrader", {}).get("locked"))
+        cells.append({"index": index, "source": python_source(_source(cell)), "locked": locked})
+    entries = []
+    for k, function in enumerate(functions):
+        arrays: list = []
+        payload = [{"name": case.name, "args": wire.encode(tuple(case.args), arrays),
+                    "kwargs": wire.encode(dict(case.kwargs), arrays)} for case in function.cases]
+        wire.write(str(folder), f"cases-{k}", payload, arrays)
+        entries.append({"k": k, "name": function.check.function, "variable": function.variable,
+                        "cells": list(function.cells), "seconds": seconds})
+    (folder / "job.json").write_text(json.dumps({"cells": cells, "functions": entries}), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Answers:
+    """The answer files of a finished run: ``folder/result-<k>.json``/``.npy`` per function, and
+    for a function whose checking process died, how it ended (``restarts``: first function of
+    the next run, how the run ended)."""
+
+    folder: Path
+    functions: list[GradedFunction]
+    restarts: list[tuple[int, str]]
+
+
+class AnswerRun:
+    """The checking process's run on one notebook, in a thread of this process.
+    :meth:`start` writes the job at once, from the notebook as it is then; :meth:`judged`
+    waits, hands the answers to ``judge`` and removes the job folder."""
+
+    def __init__(self, folder: Path | None, functions: list[GradedFunction], sandboxed: bool, seconds: float):
+        self.folder, self.functions, self.sandboxed, self.seconds = folder, functions, sandboxed, seconds
+        self._answers: Answers | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True, name="checking-process")
+
+    @classmethod
+    def start(cls, notebook, *, sandboxed: bool = True, seconds: float = FUNCTION_SECONDS) -> AnswerRun:
+        functions = graded_functions(notebook)
+        folder = None
+        if functions:
+            folder = Path(tempfile.mkdtemp(prefix="course-check-"))
+            write_job(folder, notebook, functions, seconds)
+        run_ = cls(folder, functions, sandboxed, seconds)
+        run_._thread.start()
+        return run_
+
+    def judged(self, judge, keep: Path | None = None) -> list:
+        """``judge(answers)`` once the run has ended (raises what the run raised); ``keep``: copy
+        the job folder there first (to debug)."""
+        self._thread.join()
+        try:
+            if self._error is not None:
+                raise self._error
+            if self._answers is None:
+                return []
+            if keep is not None:
+                shutil.copytree(self.folder, keep, dirs_exist_ok=True)
+            return judge(self._answers)
+        finally:
+            if self.folder is not None:
+                shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _run(self) -> None:
+        if not self.functions:
+            return
+        try:
+            start, restarts = 0, []
+            while start < len(self.functions):
+                timeout = self.seconds * (len(self.functions) - start) + 60
+                ended = run_checking_process(self.folder, start, self.sandboxed, timeout)
+                missing = [k for k in range(start, len(self.functions))
+                           if not (self.folder / f"result-{k}.json").exists()]
+                if not missing:
+                    break
+                first = missing[0]  # the checking process itself died while this function was checked
+                restarts.append((first, ended))
+                start = first + 1
+            self._answers = Answers(self.folder, self.functions, restarts)
+        except BaseException as error:  # handed to whoever asks for the results
+            self._error = error
+
+
+def run_checking_process(folder: Path, start: int, sandboxed: bool, timeout: float) -> str:
+    """Run the checking process on ``folder`` from function ``start`` on; how it ended, in words.
+
+    Its modules are copied into the job folder and run from there, as top-level modules: nothing
+    of the course package is on the checking process's path.
+    """
+    code = folder / ".modules"
+    code.mkdir(exist_ok=True)
+    for module in CHECKING_MODULES:
+        shutil.copy(module, code / module.name)
+    env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    command = checking_sandbox.checking_command(
+        str(code / "checking_process.py"), str(folder), str(start), path=[str(code)],
+        library=checking_sandbox.LIBRARY if sandboxed else _numpy_parent(), install_guard=False)
+    if sandboxed:
+        box = checking_sandbox.checking_sandbox(str(folder), env=env, limits=checking_limits())
+        result = run(command, box, timeout=timeout)
+        return "ok" if result.returncode == 0 else (result.reason or f"exit {result.returncode}")
+    try:
+        completed = subprocess.run(command, cwd=folder, env={**env, "PATH": os.defpath, "HOME": str(folder)},
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"still running after {timeout:g} s"
+    return "ok" if completed.returncode == 0 else f"exit {completed.returncode}"
+
+
+def checking_limits() -> Limits:
+    """The checking process's limits: per process CPU (each function's child has its own),
+    memory, file size, processes, scratch space."""
+    return Limits(cpu_seconds=int(2 * FUNCTION_SECONDS) + 10, memory_bytes=2 * GiB, file_bytes=256 * MiB,
+                  processes=64, scratch_bytes=256 * MiB)
+
+
+def _numpy_parent() -> str:
+    """The folder that holds numpy (for the unsandboxed checking process: the guard then keeps
+    the other packages in that folder out)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("numpy")
+    return os.path.dirname(os.path.realpath(next(iter(spec.submodule_search_locations))))
