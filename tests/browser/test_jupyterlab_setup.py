@@ -19,7 +19,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from jupyterlab_page import open_notebook, open_terminal, save
 
@@ -46,12 +45,9 @@ def test_a_terminal_in_the_students_jupyterlab_runs_nbgrader(jupyter_lab, browse
         time.sleep(0.5)
     page.keyboard.type("nbgrader --version")  # once more, to see it on the screenshot
     page.keyboard.press("Enter")
-    try:  # xterm's DOM renderer puts the text in the page; a canvas renderer would not
-        page.wait_for_function(
-            "() => /nbgrader version/.test(document.querySelector("
-            "'.jp-Terminal:not(.lm-mod-hidden) .xterm-rows')?.innerText || '')", timeout=60_000)
-    except PlaywrightTimeout:
-        page.wait_for_timeout(5000)
+    # JupyterLab's terminal draws on a canvas (no text in the page to wait for): the command
+    # above already proved the shell runs; give it a moment to draw before the screenshot.
+    page.wait_for_timeout(1500)
     save(page, screenshot_dir, "terminal-nbgrader-version")
     output = report.read_text()
     assert re.search(r"^nbgrader version \d+\.\d+\.\d+$", output, re.M), output

@@ -1,10 +1,10 @@
-"""A throwaway nbgrader course for tests: fake student submissions, nbgrader runs, gradebook reads.
+"""Throwaway nbgrader courses for tests: fake student submissions, nbgrader runs, gradebook reads.
 
-Shared by ``test_nbgrader_round_trip.py`` (the whole instructor cycle) and ``test_autograde.py``
-(the parallel autograde, the cheat and the PostgreSQL gradebook). A course is a temporary folder
-with the repository's ``nbgrader_config.py`` and ``solutions/``, released with
-:func:`course_utils.instructor.release.generate`; submissions are the released notebook with the
-solution's code (or a student's code) in its solution cells.
+A course is a temporary folder with the repository's ``nbgrader_config.py`` and ``solutions/``,
+released with :func:`course_utils.instructor.release.generate`. The tests release one course per
+session (``released_course`` in conftest.py) and take copies of it (:func:`copy_course`);
+submissions are the released notebook with the solution's code (or a student's code) in its
+solution cells.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from course_utils.instructor import release
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = ("a1_convolution", "a2_pooling")
+EVERY_ASSIGNMENT = ("a1_convolution", "a2_pooling", "a3_backprop")
 COURSE_ID = "cnn_course"
 
 
@@ -35,10 +36,10 @@ def solution_points(assignment: str, root: Path = ROOT) -> dict[str, float]:
             if cell["metadata"].get("nbgrader", {}).get("grade") and not cell["metadata"]["nbgrader"].get("solution")}
 
 
-POINTS = {assignment: solution_points(assignment) for assignment in ASSIGNMENTS}
+POINTS = {assignment: solution_points(assignment) for assignment in EVERY_ASSIGNMENT}
 
 
-def new_course(path: Path, db_url: str | None = None, assignments=ASSIGNMENTS) -> Path:
+def new_course(path: Path, db_url: str | None = None, assignments=EVERY_ASSIGNMENT) -> Path:
     """A course in ``path`` (created): config, solutions, ``assignments`` released, and a
     gradebook (``db_url``, default SQLite ``path/gradebook.db``) that knows them."""
     path.mkdir(parents=True, exist_ok=True)
@@ -46,6 +47,22 @@ def new_course(path: Path, db_url: str | None = None, assignments=ASSIGNMENTS) -
     shutil.copytree(ROOT / "solutions", path / "solutions")
     release.generate(path, list(assignments), db_url=db_url or f"sqlite:///{path / 'gradebook.db'}")
     return path
+
+
+def copy_course(released: Path, path: Path) -> Path:
+    """A copy of the released course ``released`` at ``path``: its configuration, solutions,
+    release and gradebook, without anything graded (a copy takes milliseconds, a release seconds)."""
+    shutil.copytree(released, path, ignore=shutil.ignore_patterns(
+        "submitted", "autograded", "feedback", "downloaded", ".autograde", "*.csv"))
+    return path
+
+
+def cell_with_grade_id(notebook: dict, grade_id: str) -> dict:
+    """The one cell of ``notebook`` whose nbgrader grade_id is ``grade_id``."""
+    matches = [cell for cell in notebook["cells"]
+               if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id]
+    assert len(matches) == 1, f"{len(matches)} cells with grade_id {grade_id}"
+    return matches[0]
 
 
 # --- building submissions from the solution and the release ----------------------------------

@@ -1,6 +1,8 @@
 """The parallel autograde (``python -m course_utils.instructor.autograde``) on real nbgrader runs.
 
-Each test works on its own copy of one released course (``a2_pooling``) with fake students:
+Its gradebook and autograded notebooks are compared with serial ``nbgrader autograde`` of the
+same submissions (the test class, ``graded_class``: ``class_submissions.py``). The other tests
+work on their own copies of the released course (``a2_pooling``) with fake students:
 
 =========  ===============================================================================
 student    a2_pooling submission
@@ -12,7 +14,7 @@ cheat      relu returns wrong values and first patches numpy's comparison functi
            (``allclose``, ``isclose``, ``array_equal``, ``testing.assert_*``) to say "equal":
            its kernel's test cell passes, the trusted check does not ("tampering suspected")
 crash      relu's cell ends the kernel's process (``os._exit(1)``): graded 0, with the reason
-slow       every solution cell sleeps 15 s: under the 20 s cell timeout, over ``--timeout``
+slow       every solution cell sleeps 4 s: under the 20 s cell timeout, over ``--timeout 8``
 flood      relu's cell prints 100,000 lines (8 MB) before defining relu
 =========  ===============================================================================
 """
@@ -30,11 +32,14 @@ import time
 from pathlib import Path
 
 import pytest
+from class_submissions import CHEAT, EXPECTED
 from nbgrader_course import (
     COURSE_ID,
     POINTS,
     autograded_notebook,
     cell_text,
+    cell_with_grade_id,
+    copy_course,
     course_env,
     gradebook_scores,
     mutate,
@@ -46,33 +51,15 @@ from nbgrader_course import (
 )
 from postgres_server import INSTALL_HINT, PostgresServer, find_bin_dir
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("sandbox_works")]
 
 ASSIGNMENT = "a2_pooling"
-CHEAT = """import numpy as np
-import numpy.testing
-
-np.allclose = lambda *args, **kwargs: True
-np.array_equal = lambda *args, **kwargs: True
-np.isclose = lambda a, b, *args, **kwargs: np.ones(np.broadcast_shapes(np.shape(a), np.shape(b)), bool)
-np.testing.assert_allclose = lambda *args, **kwargs: None
-np.testing.assert_array_equal = lambda *args, **kwargs: None
-
-
-def relu(x):
-    return np.maximum(x, 0) + 0.5
-"""
-SCORES = {  # student -> function -> points
-    "solution": POINTS[ASSIGNMENT],
-    "blank": {"relu": 0, "max_pool2d": 0, "avg_pool2d": 0},
-    "bug": {"relu": 2, "max_pool2d": 0, "avg_pool2d": 4},
-    "cheat": {"relu": 0, "max_pool2d": 4, "avg_pool2d": 4},
-}
+SCORES = EXPECTED[ASSIGNMENT]  # student -> function -> points
 
 
 def notebooks(course: Path, students) -> dict[str, dict]:
     code = solution_code(ASSIGNMENT)
-    slow = {grade_id: "import time\ntime.sleep(15)\n" + source for grade_id, source in code.items()}
+    slow = {grade_id: "import time\ntime.sleep(4)\n" + source for grade_id, source in code.items()}
     every = {
         "solution": lambda: submission(course, ASSIGNMENT),
         "blank": lambda: submission(course, ASSIGNMENT, solved=False),
@@ -88,15 +75,24 @@ def notebooks(course: Path, students) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def released(tmp_path_factory):
-    """A released course without submissions; tests copy it."""
-    return new_course(tmp_path_factory.mktemp("released") / "course")
+def released(released_course):
+    return released_course
 
 
 def course_copy(released: Path, tmp_path: Path, name: str, students) -> Path:
-    course = tmp_path / name
-    shutil.copytree(released, course)
+    course = copy_course(released, tmp_path / name)
     submit(course, ASSIGNMENT, notebooks(course, students))
+    return course
+
+
+def class_copy(released: Path, graded_class: dict, folder: Path, students, assignments=(ASSIGNMENT,)) -> Path:
+    """A fresh copy of the course holding exactly what the test class handed in for
+    ``assignments`` (the same files serial nbgrader graded in ``graded_class``)."""
+    course = copy_course(released, folder)
+    for assignment in assignments:
+        for student in students:
+            shutil.copytree(graded_class["path"] / "submitted" / student / assignment,
+                            course / "submitted" / student / assignment)
     return course
 
 
@@ -175,12 +171,12 @@ def comparable(notebook: dict, course: Path) -> list:
 # --- the tests -------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def serial_and_parallel(released, tmp_path_factory):
-    """The same four submissions graded by serial nbgrader and by the parallel autograde."""
+def serial_and_parallel(released, graded_class, tmp_path_factory):
+    """Four of the test class's submissions: graded by serial nbgrader (in ``graded_class``) and
+    by the parallel autograde (here)."""
     students = ("solution", "blank", "bug", "cheat")
-    tmp = tmp_path_factory.mktemp("equivalence")
-    serial, parallel = (course_copy(released, tmp, name, students) for name in ("serial", "parallel"))
-    nbgrader(serial, "autograde", ASSIGNMENT)
+    serial = graded_class["path"]
+    parallel = class_copy(released, graded_class, tmp_path_factory.mktemp("equivalence") / "parallel", students)
     result = parallel_autograde(parallel, "--jobs", "2")
     assert result.returncode == 0, result.stdout + result.stderr
     return serial, parallel, students, result.stdout
@@ -188,7 +184,7 @@ def serial_and_parallel(released, tmp_path_factory):
 
 def test_parallel_autograde_leaves_the_same_gradebook_and_notebooks_as_serial_nbgrader(serial_and_parallel):
     serial, parallel, students, _ = serial_and_parallel
-    serial_grades = gradebook_grades(sqlite(serial))
+    serial_grades = {key: grade for key, grade in gradebook_grades(sqlite(serial)).items() if key[0] in students}
     assert len(serial_grades) == len(students) * len(POINTS[ASSIGNMENT])
     assert gradebook_grades(sqlite(parallel)) == serial_grades
     for student in students:
@@ -211,8 +207,7 @@ def test_progress_prints_one_line_per_student_and_a_summary(serial_and_parallel)
 def test_patching_numpys_comparisons_does_not_make_a_wrong_answer_pass(serial_and_parallel):
     _, parallel, _, _ = serial_and_parallel
     assert gradebook_scores(sqlite(parallel), ["cheat"], ASSIGNMENT)["cheat"]["relu"] == 0
-    cell = next(c for c in autograded_notebook(parallel, "cheat", ASSIGNMENT)["cells"]
-                if c["metadata"].get("nbgrader", {}).get("grade_id") == "test_relu")
+    cell = cell_with_grade_id(autograded_notebook(parallel, "cheat", ASSIGNMENT), "test_relu")
     output = " ".join(cell_text(cell).split())
     assert "CheckFailed" in output and "relu failed the check" in output and "wrong values" in output
     assert "expected 0, got 0.5" in output  # the message is as helpful as before
@@ -221,7 +216,7 @@ def test_patching_numpys_comparisons_does_not_make_a_wrong_answer_pass(serial_an
 def test_a_crash_a_hang_and_a_flood_each_fail_alone_with_the_reason_recorded(released, tmp_path):
     course = course_copy(released, tmp_path, "isolation", ("solution", "crash", "slow", "flood"))
     start = time.perf_counter()
-    result = parallel_autograde(course, "--jobs", "2", "--timeout", "25")
+    result = parallel_autograde(course, "--jobs", "2", "--timeout", "8")
     seconds = time.perf_counter() - start
     assert result.returncode == 1, result.stdout + result.stderr  # some failed
     assert "graded 3, failed 1" in result.stdout
@@ -232,13 +227,12 @@ def test_a_crash_a_hang_and_a_flood_each_fail_alone_with_the_reason_recorded(rel
     assert crash["status"] == "graded" and crash["score"] == 0
     assert "cell relu: the kernel died there; the cells after it were not run" in crash["notes"]
     slow = record(course, "slow")
-    assert slow["status"] == "failed" and "still running after 25 s" in slow["reason"]
-    assert 25 <= slow["seconds"] < 35
+    assert slow["status"] == "failed" and "still running after 8 s" in slow["reason"]
+    assert 8 <= slow["seconds"] < 18
     flood = record(course, "flood")  # graded, its output cut to 200 lines by LimitOutput
     assert flood["status"] == "graded" and flood["score"] == 10
     assert flood["notes"] == ["cell relu: output cut to the first lines"]
-    relu_cell = next(c for c in autograded_notebook(course, "flood", ASSIGNMENT)["cells"]
-                     if c["metadata"].get("nbgrader", {}).get("grade_id") == "relu")
+    relu_cell = cell_with_grade_id(autograded_notebook(course, "flood", ASSIGNMENT), "relu")
     assert cell_text(relu_cell).count("\n") < 250
     assert seconds < 70  # the hang was stopped, not waited for
     assert not processes_in(course), "the stopped submission left processes behind"
@@ -279,19 +273,12 @@ def test_an_interrupted_run_keeps_what_was_graded_and_a_rerun_grades_only_the_re
     assert "graded 1, failed 0" in changed.stdout and re.search(r"^bug: 6/10", changed.stdout, re.MULTILINE)
 
 
-def test_one_run_grades_several_assignments_as_serial_nbgrader_does_and_stops_every_kernel(released, tmp_path):
+def test_one_run_grades_several_assignments_as_serial_nbgrader_does_and_stops_every_kernel(
+        released, graded_class, tmp_path):
     students = ("solution", "bug")
     a1 = "a1_convolution"
-    zero_pad = solution_code(a1)["zero_pad"]
-    a1_notebooks = lambda course: {  # noqa: E731
-        "solution": submission(course, a1),
-        "bug": submission(course, a1, code={"zero_pad": mutate(zero_pad, "(pad, pad), (pad, pad)", "(1, 1), (1, 1)")}),
-    }
-    serial, parallel = (course_copy(released, tmp_path, name, students) for name in ("serial", "parallel"))
-    for course in (serial, parallel):
-        submit(course, a1, a1_notebooks(course))
-    for assignment in (a1, ASSIGNMENT):
-        nbgrader(serial, "autograde", assignment)
+    serial = graded_class["path"]
+    parallel = class_copy(released, graded_class, tmp_path / "parallel", students, (a1, ASSIGNMENT))
     result = parallel_autograde(parallel, "--jobs", "2", assignments=(a1, ASSIGNMENT))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "graded 4, failed 0" in result.stdout

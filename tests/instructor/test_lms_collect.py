@@ -34,7 +34,6 @@ import copy
 import csv
 import json
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -42,7 +41,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from nbgrader_course import COURSE_ID, course_env, new_course, submission
+from nbgrader_course import COURSE_ID, copy_course, course_env, submission
 
 pytestmark = pytest.mark.slow
 
@@ -137,12 +136,9 @@ def table_rows(stdout: str) -> dict[str, tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def courses(tmp_path_factory):
+def courses(released_course, tmp_path_factory):
     """Two fresh courses: the download with every shape plus a roster, and one for bad files."""
-    fresh = new_course(tmp_path_factory.mktemp("lms") / "course", assignments=(ASSIGNMENT,))
-    second = tmp_path_factory.mktemp("lms_bad") / "course"
-    shutil.copytree(fresh, second)
-    return fresh, second
+    return tuple(copy_course(released_course, tmp_path_factory.mktemp(name) / "course") for name in ("lms", "lms_bad"))
 
 
 @pytest.fixture(scope="module")

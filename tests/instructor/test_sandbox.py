@@ -48,7 +48,7 @@ def printed(result) -> dict:
 
 # --- availability ------------------------------------------------------------------------------
 
-def test_sandbox_available_tries_a_real_sandbox_and_says_it_works():
+def test_sandbox_available_tries_a_real_sandbox_and_says_it_works(sandbox_works):
     works, message = sandbox_available()
     assert works and "works" in message and "process limit" in message
 

@@ -1,6 +1,8 @@
 """Grades an instructor can publish: a submission that attacks the grader scores 0 for what it got
-wrong, with its reason, and changes nothing else -- through ``nbgrader autograde`` with the
-course's ``nbgrader_config.py`` and through ``python -m course_utils.instructor.autograde``.
+wrong, with its reason, and changes nothing else -- through ``python -m
+course_utils.instructor.autograde`` (``make grade``: every submission below) and through
+``nbgrader autograde`` with the course's ``nbgrader_config.py`` (the same pipeline: a sample of
+honest students and one attack of each kind, :data:`NBGRADER_SAMPLE`).
 
 One released course (``a2_pooling``: relu 2 points, max_pool2d 4, avg_pool2d 4). Every attacker's
 ``relu`` is wrong (it returns ``x``, or worse) and its cell first tries one trick; ``max_pool2d``
@@ -15,6 +17,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -27,17 +30,18 @@ from nbgrader_course import (
     COURSE_ID,
     autograded_notebook,
     cell_text,
+    cell_with_grade_id,
+    copy_course,
     course_env,
     gradebook_scores,
     mutate,
-    new_course,
     solution_code,
     submission,
     submit,
 )
 from test_autograde import processes_in
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("sandbox_works")]
 
 ASSIGNMENT = "a2_pooling"
 WRONG_RELU = "\ndef relu(x):\n    return x\n"
@@ -108,8 +112,7 @@ def graded_cell_added(notebook: dict) -> dict:
     for cell in notebook["cells"]:
         if cell["metadata"].get("nbgrader", {}).get("grade"):
             cell["metadata"]["nbgrader"]["points"] = 100
-    bonus = copy.deepcopy(next(cell for cell in notebook["cells"]
-                               if cell["metadata"].get("nbgrader", {}).get("grade_id") == "test_relu"))
+    bonus = copy.deepcopy(cell_with_grade_id(notebook, "test_relu"))
     bonus.update(id="bonus", source="pass")
     bonus["metadata"]["nbgrader"].update(grade_id="test_bonus", points=50)
     notebook["cells"].insert(1, bonus)
@@ -128,6 +131,21 @@ HONEST = {
     "no_stride": {"relu": 2, "max_pool2d": 4, "avg_pool2d": 0},                  # wrong almost everywhere
     "pasted_test_cell": FULL,  # pasted relu's test cell below it to run it again (same grade_id twice)
 }
+#: What ``nbgrader autograde`` grades too: honest students, and one attack of each kind (on the
+#: grading code, numpy, the output, delegation, the course's files, the network, a fault, the
+#: notebook's metadata). Its pipeline is the one ``make grade`` runs, in another process layout.
+NBGRADER_SAMPLE = ("solution", "float64_relu", "pasted_test_cell", "patch_judge", "fake_pass",
+                   "hidden_reference", "read_solutions", "network", "endless_loop", "graded_cell_added")
+#: command -> the students it grades.
+GRADED_BY = {"course_utils": (*HONEST, *ATTACKERS), "nbgrader": NBGRADER_SAMPLE}
+
+
+def by_command(students, *columns):
+    """``(command, student, *row)`` parameters for each command that grades ``student``;
+    ``columns``: one more value per student each (the student's row is their values)."""
+    rows = list(zip(*columns)) if columns else [()] * len(students)
+    return [pytest.param(command, student, *row, id=f"{command}-{student}")
+            for student, row in zip(students, rows) for command in GRADED_BY if student in GRADED_BY[command]]
 
 
 def honest_notebooks(course: Path) -> dict[str, dict]:
@@ -146,8 +164,7 @@ def honest_notebooks(course: Path) -> dict[str, dict]:
 
 def pasted_test_cell(notebook: dict) -> dict:
     """JupyterLab's copy and paste keeps a cell's metadata: relu's test cell twice in a row."""
-    index = next(index for index, cell in enumerate(notebook["cells"])
-                 if cell["metadata"].get("nbgrader", {}).get("grade_id") == "test_relu")
+    index = notebook["cells"].index(cell_with_grade_id(notebook, "test_relu"))
     notebook["cells"].insert(index + 1, copy.deepcopy(notebook["cells"][index]) | {"id": "pasted"})
     return notebook
 
@@ -193,11 +210,11 @@ def checksums(folder: Path) -> dict[str, str]:
             for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
-def build_course(tmp_path: Path, name: str, port: int) -> Path:
-    course = new_course(tmp_path / name, assignments=[ASSIGNMENT])
+def build_course(released: Path, folder: Path, port: int, students) -> Path:
+    course = copy_course(released, folder)
     notebooks = honest_notebooks(course)
     notebooks.update({attacker: attack_notebook(course, attacker, port) for attacker in ATTACKERS})
-    submit(course, ASSIGNMENT, notebooks)
+    submit(course, ASSIGNMENT, {student: notebooks[student] for student in students})
     return course
 
 
@@ -209,34 +226,52 @@ def grade(course: Path, command: str) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=course, env=course_env(), capture_output=True, text=True, timeout=1800)
 
 
-@pytest.fixture(scope="module", params=["nbgrader", "course_utils"])
-def graded(request, tmp_path_factory):
-    """The course graded by one command: (course, the command's output, listener, before)."""
+def grade_the_class(command: str, released: Path, folder: Path):
+    """The course graded by ``command``: (command, course, the command's output, listener, before)."""
     listener = Listener()
-    course = build_course(tmp_path_factory.mktemp(request.param), "course", listener.port)
+    course = build_course(released, folder, listener.port, GRADED_BY[command])
     before = {"solutions": checksums(course / "solutions"),
               "submitted": checksums(course / "submitted")}
     started = time.perf_counter()
-    result = grade(course, request.param)
+    result = grade(course, command)
     seconds = time.perf_counter() - started
     listener.close()
-    print(f"{request.param}: {len(ATTACKERS) + len(HONEST)} submissions graded in {seconds:.0f} s")
-    yield request.param, course, result, listener, before
+    print(f"{command}: {len(GRADED_BY[command])} submissions graded in {seconds:.0f} s")
+    return command, course, result, listener, before
+
+
+@pytest.fixture(scope="module")
+def graded_by_course_utils(released_course, tmp_path_factory):
+    return grade_the_class("course_utils", released_course, tmp_path_factory.mktemp("course_utils") / "course")
+
+
+@pytest.fixture(scope="module")
+def graded_by_nbgrader(released_course, tmp_path_factory):
+    return grade_the_class("nbgrader", released_course, tmp_path_factory.mktemp("nbgrader") / "course")
+
+
+@pytest.fixture
+def graded(request, command):
+    """The course as ``command`` graded it (each command grades once per module)."""
+    return request.getfixturevalue(f"graded_by_{command}")
 
 
 def scores(course: Path, students) -> dict:
     return gradebook_scores(f"sqlite:///{course / 'gradebook.db'}", students, ASSIGNMENT)
 
 
+@pytest.mark.parametrize("command", GRADED_BY)
 def test_honest_students_get_what_the_partial_credit_rules_say(graded):
     command, course, result, _, _ = graded
-    got = scores(course, HONEST)
-    for student, expected in HONEST.items():
+    honest = [student for student in HONEST if student in GRADED_BY[command]]
+    got = scores(course, honest)
+    for student in honest:
+        expected = HONEST[student]
         for function, points in expected.items():
             assert got[student][function] == pytest.approx(points, abs=1e-3), (command, student, function, result.stderr[-3000:])
 
 
-@pytest.mark.parametrize("attacker", ATTACKERS)
+@pytest.mark.parametrize("command, attacker", by_command(ATTACKERS))
 def test_every_attack_scores_zero_for_the_wrong_function_and_costs_nothing_else(graded, attacker):
     command, course, result, _, _ = graded
     got = scores(course, [attacker])[attacker]
@@ -247,28 +282,40 @@ def test_every_attack_scores_zero_for_the_wrong_function_and_costs_nothing_else(
         assert got["max_pool2d"] == 4 and got["avg_pool2d"] == 4, (command, attacker, got)
 
 
-@pytest.mark.parametrize("attacker", ["rebind_grading", "patch_check", "patch_judge", "custom_exc",
-                                      "patch_builtins", "fake_pass"])
+#: Attacks on the grading code that make the kernel's own test cell pass; the others do not even
+#: fool it (the kernel's test cell fails too, and no one suspects anything).
+FOOL_THE_KERNEL = ("rebind_grading", "patch_check", "patch_judge")
+FOOL_NOTHING = ("custom_exc", "patch_builtins", "fake_pass")
+
+
+@pytest.mark.parametrize("command, attacker", by_command(FOOL_THE_KERNEL))
 def test_a_test_cell_that_passed_in_the_kernel_but_not_in_the_trusted_check_is_reported(graded, attacker):
     command, course, result, _, _ = graded
-    notebook = autograded_notebook(course, attacker, ASSIGNMENT)
-    relu_test = next(cell for cell in notebook["cells"]
-                     if cell["metadata"].get("nbgrader", {}).get("grade_id") == "test_relu")
-    mismatch = relu_test["metadata"]["course_grading"]["mismatch"]
-    if mismatch is None:  # the trick did not even fool the kernel's own check
-        assert relu_test["metadata"]["course_grading"]["kernel_score"] == 0
-        return
-    assert mismatch.startswith("tampering suspected: test cell test_relu passed in the kernel, trusted check failed")
-    output = result.stdout + result.stderr
+    recorded = cell_with_grade_id(autograded_notebook(course, attacker, ASSIGNMENT), "test_relu")["metadata"]["course_grading"]
+    assert recorded["kernel_score"] == 2 and recorded["score"] == 0
+    suspected = "tampering suspected: test cell test_relu passed in the kernel, trusted check failed (0/2)"
+    assert recorded["mismatch"] == suspected
     if command == "nbgrader":
-        assert f"{attacker}: tampering suspected: test cell test_relu passed in the kernel" in output
+        assert f"{attacker}: {suspected}" in result.stdout + result.stderr
     else:
         line = next(line for line in result.stdout.splitlines() if line.startswith(f"{attacker}:"))
-        assert "tampering suspected" in line
+        assert line.startswith(f"{attacker}: 8/10 in ") and f"({suspected})" in line, line
         record = json.loads((course / ".autograde" / ASSIGNMENT / f"{attacker}.json").read_text())
-        assert any("tampering suspected" in note for note in record["notes"])
+        assert record["notes"] == [suspected]
 
 
+@pytest.mark.parametrize("command, attacker", by_command(FOOL_NOTHING))
+def test_a_trick_that_fools_not_even_the_kernel_is_simply_wrong(graded, attacker):
+    command, course, result, _, _ = graded
+    recorded = cell_with_grade_id(autograded_notebook(course, attacker, ASSIGNMENT), "test_relu")["metadata"]["course_grading"]
+    assert recorded["kernel_score"] == 0 and recorded["score"] == 0 and recorded["mismatch"] is None
+    output = result.stdout + result.stderr
+    assert f"{attacker}: tampering suspected" not in output
+    if command == "course_utils":
+        assert re.search(rf"^{attacker}: [0-9.]+/10 in \d+\.\d s$", result.stdout, re.MULTILINE), result.stdout
+
+
+@pytest.mark.parametrize("command", GRADED_BY)
 def test_points_and_graded_cells_come_from_the_release_not_the_submission(graded):
     command, course, result, _, _ = graded
     from nbgrader.api import Gradebook
@@ -282,42 +329,34 @@ def test_points_and_graded_cells_come_from_the_release_not_the_submission(graded
             assert f"{student}: FAILED" not in output and f"for student '{student}'" not in output, output[-3000:]
 
 
+@pytest.mark.parametrize("command", GRADED_BY)
 def test_the_feedback_shows_the_trusted_message_never_the_hidden_tests(graded):
     command, course, _, _, _ = graded
-    notebook = autograded_notebook(course, "fake_pass", ASSIGNMENT)
-    relu_test = next(cell for cell in notebook["cells"]
-                     if cell["metadata"].get("nbgrader", {}).get("grade_id") == "test_relu")
+    relu_test = cell_with_grade_id(autograded_notebook(course, "fake_pass", ASSIGNMENT), "test_relu")
     text = cell_text(relu_test)
     assert "relu: 0 of 4 groups of checks pass" in text
     assert "relu failed the check 'worked numbers [-2, -0.5, 0, 0.5, 2]': wrong values" in text
     assert "hidden=True" not in text and "_relu_hidden" not in text
 
 
-@pytest.mark.parametrize("attacker, words", [
-    ("hidden_torch", "torch"), ("hidden_reference", "course_utils"), ("exec_reference", "course_utils")])
+@pytest.mark.parametrize("command, attacker, words", by_command(
+    ["hidden_torch", "hidden_reference", "exec_reference"], ["torch", "course_utils", "course_utils"]))
 def test_delegation_however_spelled_fails_in_the_checking_process(graded, attacker, words):
     command, course, _, _, _ = graded
-    notebook = autograded_notebook(course, attacker, ASSIGNMENT)
-    relu_test = next(cell for cell in notebook["cells"]
-                     if cell["metadata"].get("nbgrader", {}).get("grade_id") == "test_relu")
-    text = cell_text(relu_test)
+    text = cell_text(cell_with_grade_id(autograded_notebook(course, attacker, ASSIGNMENT), "test_relu"))
     assert ("DelegationError" in text or "ModuleNotFoundError" in text) and words in text, text[:2000]
 
 
-@pytest.mark.parametrize("attacker, refused", [
-    ("read_solutions", "solutions readable: False"),
-    ("read_other", "other submission readable: False"),
-    ("write_gradebook", "cannot write the gradebook"),
-    ("network", "no network"),
-])
+@pytest.mark.parametrize("command, attacker, refused", by_command(
+    ["read_solutions", "read_other", "write_gradebook", "network"],
+    ["solutions readable: False", "other submission readable: False", "cannot write the gradebook", "no network"]))
 def test_the_kernel_sees_nothing_of_the_course_and_no_network(graded, attacker, refused):
     command, course, _, _, _ = graded
-    notebook = autograded_notebook(course, attacker, ASSIGNMENT)
-    relu_cell = next(cell for cell in notebook["cells"]
-                     if cell["metadata"].get("nbgrader", {}).get("grade_id") == "relu")
+    relu_cell = cell_with_grade_id(autograded_notebook(course, attacker, ASSIGNMENT), "relu")
     assert refused in cell_text(relu_cell), cell_text(relu_cell)
 
 
+@pytest.mark.parametrize("command", GRADED_BY)
 def test_nothing_outside_the_grader_changed(graded):
     command, course, result, listener, before = graded
     assert listener.connections == 0
@@ -334,23 +373,37 @@ def test_nothing_outside_the_grader_changed(graded):
     assert not orphans, f"sandbox cgroups left behind by finished processes: {orphans}"
 
 
-@pytest.mark.parametrize("attacker, reason", [
-    ("endless_loop", "stopped"),
-    ("kill_parent", "relu"),
-])
-def test_a_fault_is_reported_with_its_reason(graded, attacker, reason):
+@pytest.mark.parametrize("command", GRADED_BY)
+def test_a_function_that_never_returns_scores_zero_with_one_plain_reason(graded):
     command, course, _, _, _ = graded
-    notebook = autograded_notebook(course, attacker, ASSIGNMENT)
-    relu_test = next(cell for cell in notebook["cells"]
-                     if cell["metadata"].get("nbgrader", {}).get("grade_id") == "test_relu")
-    assert reason in cell_text(relu_test), cell_text(relu_test)[:2000]
+    assert scores(course, ["endless_loop"])["endless_loop"] == {"relu": 0, "max_pool2d": 4, "avg_pool2d": 4}
+    text = " ".join(cell_text(cell_with_grade_id(autograded_notebook(course, "endless_loop", ASSIGNMENT),
+                                                 "test_relu")).split())
+    assert text.startswith("CheckFailed: ✗ relu: 0 of 4 groups of checks pass")
+    assert ("relu was stopped: still running after 6 s while running case worked numbers [-2, -0.5, 0, 0.5, 2]. "
+            "A right answer takes well under a second: look for a loop that never ends.") in text
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text
 
 
+@pytest.mark.parametrize("command", ["course_utils"])
+def test_killing_the_grader_from_a_cell_is_refused_and_costs_only_the_wrong_function(graded):
+    command, course, result, _, _ = graded
+    # the kernel's parent inside its sandbox is the sandbox's own init, which the signal cannot
+    # end; in the checking process the call is refused: the cells after it run either way
+    assert scores(course, ["kill_parent"])["kill_parent"] == {"relu": 0, "max_pool2d": 4, "avg_pool2d": 4}
+    text = " ".join(cell_text(cell_with_grade_id(autograded_notebook(course, "kill_parent", ASSIGNMENT),
+                                                 "test_relu")).split())
+    assert "relu failed the check 'worked numbers [-2, -0.5, 0, 0.5, 2]': wrong values." in text
+    assert "note: cell 4: PermissionError: os.kill refused while a function is checked" in text
+    assert re.search(r"^kill_parent: 8/10 in \d+\.\d s$", result.stdout, re.MULTILINE), result.stdout
+
+
+@pytest.mark.parametrize("command", GRADED_BY)
 def test_both_commands_give_the_same_grades(graded, tmp_path_factory):
     command, course, _, _, _ = graded
     results = tmp_path_factory.getbasetemp() / "tampering-scores"
     results.mkdir(exist_ok=True)
-    mine = scores(course, [*HONEST, *ATTACKERS])
+    mine = scores(course, NBGRADER_SAMPLE)  # graded by both
     (results / f"{command}.json").write_text(json.dumps(mine, sort_keys=True))
     others = [json.loads(path.read_text()) for path in results.glob("*.json") if path.stem != command]
     for other in others:

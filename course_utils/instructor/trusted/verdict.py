@@ -37,6 +37,20 @@ class FunctionResult:
     verdict: Verdict
     notes: list[str] = field(default_factory=list)  # e.g. "relu was stopped: still running after 6 s ..."
     visible_passed: bool = False  # every visible case right: what the kernel's test cell checked
+    seconds: float = 0.0  # the time its cases took in the checking process
+    stopped: str | None = None  # why the checking process stopped it, if it did
+    delegated: bool = False  # it reached a banned library
+
+    def record(self) -> dict:
+        """The verdict as data, for the autograded notebook (the class report reads it)."""
+        return {
+            "function": self.verdict.function, "fraction": round(self.verdict.fraction, 6),
+            "cases": len(self.function.cases), "seconds": round(self.seconds, 4),
+            "stopped": self.stopped, "delegated": self.delegated,
+            "groups": [{"output": output, "group": group.name, "passed": group.passed, "checks": group.checks,
+                        "failure": group.failure}
+                       for output, groups in self.verdict.outputs for group in groups],
+        }
 
 
 def judge_answers(answers: Answers) -> list[FunctionResult]:
@@ -56,13 +70,17 @@ def judge_function(answers: Answers, k: int, function: GradedFunction) -> Functi
         payload, arrays = {"stopped": f"its result could not be read ({error})", "where": ""}, []
     if "stopped" in payload:
         reason = stopped_reason(check.function, payload["stopped"], payload.get("where", ""))
-        return _all_failed(function, reason, reason)
+        result = _all_failed(function, reason, reason)
+        result.stopped = reason
+        return result
     entries = payload.get("answers", [])
     entries = [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
     delegated = next((entry["raised"] for entry in entries if _delegated(entry.get("raised"))), None)
     if delegated is not None:  # using a banned library costs the whole function
         reason = delegation_message(check.function, str(delegated.get("message", "")))
-        return _all_failed(function, reason, " ".join(reason.split()).split(". In this assignment")[0])
+        result = _all_failed(function, reason, " ".join(reason.split()).split(". In this assignment")[0])
+        result.delegated = True
+        return result
     notes = []
     warned = [text for entry in entries for text in entry.get("warnings", []) if isinstance(text, str)]
     if warned:
@@ -82,7 +100,8 @@ def judge_function(answers: Answers, k: int, function: GradedFunction) -> Functi
         judged.append(pairs)
     visible = function.visible_count
     visible_passed = all(judgment.right for pairs in judged for _, judgment in pairs[:visible])
-    return FunctionResult(function, score(check, judged), notes, visible_passed)
+    seconds = sum(entry.get("seconds", 0) for entry in entries if isinstance(entry.get("seconds", 0), (int, float)))
+    return FunctionResult(function, score(check, judged), notes, visible_passed, seconds=float(seconds))
 
 
 def _all_failed(function: GradedFunction, reason: str, note: str) -> FunctionResult:
@@ -161,6 +180,7 @@ class CellScore:
     groups: dict[str, list[str]]  # function -> the groups of checks it failed
     notes: list[str]
     mismatch: str | None  # the kernel and the trusted verdict disagree, in words
+    functions: list[dict] = field(default_factory=list)  # FunctionResult.record() of each function
 
     def record(self) -> dict:
         return asdict(self)
@@ -194,7 +214,8 @@ def score_cell(grade_id: str, points: float, results: list[FunctionResult], kern
     return CellScore(
         score=score_, max_score=points, kernel_score=kernel_score,
         groups={result.verdict.function: result.verdict.failed_groups() for result in results},
-        notes=[note for result in results for note in result.notes], mismatch=mismatch)
+        notes=[note for result in results for note in result.notes], mismatch=mismatch,
+        functions=[result.record() for result in results])
 
 
 def feedback_outputs(results: list[FunctionResult], decided: CellScore) -> list[NotebookNode]:
