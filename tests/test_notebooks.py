@@ -270,3 +270,21 @@ def test_lesson_07_captions_agree_with_the_maps_drawn(tmp_path_factory, smoke_mo
     assert len(photo) == 2 and photo[0].startswith("saliency "), printed
     for sentence in photo:
         assert sentence in alts[0], (sentence, alts[0])
+
+
+@pytest.mark.slow
+def test_lesson_05_on_fake_data_says_fake_in_every_result(tmp_path_factory, smoke_mode):
+    """Smoke mode runs lesson 05 on the synthetic stand-in: every cell that prints a percentage
+    computed from the data (accuracies, the history sentence, the speed ladder) and the
+    transfer-learning line say FAKE in their output, as the pictures do."""
+    notebook, _ = executed(ROOT / "notebooks" / "05_cnn_on_cifar10.ipynb", tmp_path_factory)
+    silent = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        printed = "".join(output.get("text", "") + output.get("data", {}).get("text/plain", "")
+                          for output in cell.get("outputs", []))
+        from_data = re.search(r"\b(data|history|result|rungs|confusion)\b", cell.source)
+        if ((from_data and "%" in printed) or "resnet18" in cell.source) and "FAKE" not in printed:
+            silent.append(f"cell {index}: {printed[:200]!r}")
+    assert not silent, "results from fake data that do not say FAKE:\n" + "\n".join(silent)
