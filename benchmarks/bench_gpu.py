@@ -169,7 +169,7 @@ def main(argv=None) -> None:
             print(ladder.message + ("" if full else "  [SMALL CPU RUN: not a GPU measurement]"))
             ladder_data = data.subset(ladder.subset, ladder.test_subset)
             rungs = speed_ladder(ladder_data, device, **ladder.arguments)
-            print(ladder_table(rungs))
+            print(ladder_table(rungs, fake=ladder_data.fake))
     print()
     print(f"measured on: {describe(device.type)}" + ("" if full else
           " -- no GPU was used; nothing above is a GPU number"))

@@ -1,26 +1,22 @@
-"""Lesson 07's figures, each shown at once with a text alternative computed from its data.
+"""Lesson 07's own figures: a unit's receptive field on the image, gradient footprints with the
+box the formula predicts, and saliency / Grad-CAM heatmaps with the shape's outline.
 
-Every function draws numbers computed elsewhere (:mod:`course_utils.receptive_field`,
-:mod:`course_utils.conv_variants`, :mod:`course_utils.cifar10.attribution`) and ends with
-:func:`course_utils.plotting.show_figure`, which shows the picture as an ``<img>`` whose ``alt``
-says what it shows (the sizes, the counts, where the maxima are), and returns a ``Drawn``.
-
-* :func:`show_receptive_fields`: one unit's field in every layer, drawn on the image;
-* :func:`show_footprints`: maps (a measured gradient footprint, path counts) with the box the
-  formula predicts;
-* :func:`show_heatmaps`: images, and under each its saliency / Grad-CAM maps, the shape's
-  outline drawn on them;
-* :func:`show_numbered_grids` and :func:`show_maps`: :func:`plotting.show_grids` and
-  :func:`plotting.show_feature_maps`, shown with a text alternative.
+The numbers come from elsewhere (:mod:`course_utils.reference.receptive_field`, lesson 07's
+``attribution`` in :mod:`course_utils.cifar10`); each function only draws them, shows the figure
+once with :func:`course_utils.plotting.show_figure` and a text alternative computed from what it
+drew, and returns the :class:`~course_utils.plotting.Drawn`. Grids and feature maps are
+:mod:`course_utils.plotting`'s.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
 
 from course_utils import plotting
+from course_utils import text_alternatives as text
 from course_utils.reference.receptive_field import Field, unit_at
 
 FIELD_COLOURS = ("#e6550d", "#fdae6b", "#31a354", "#74c476", "#3182bd", "#6baed6", "#756bb1",
@@ -125,13 +121,40 @@ def show_footprints(maps: Sequence, boxes: Sequence, titles: Sequence[str],
     return plotting.show_figure(fig, f"{len(maps)} maps side by side. " + ". ".join(sentences) + ".")
 
 
+def heatmap_caption(values, name: str, mask=None) -> tuple[str, str]:
+    """What one heatmap shows, from its numbers: ``(the line under the panel, the sentence for
+    the text alternative)``. ``values`` ``(H, W)`` non-negative; ``mask`` ``(H, W)`` bool or
+    ``None``. A map that is 0 everywhere has no peak and no mass to share out, and says so:
+    ``("all 0", "Grad-CAM is 0 everywhere (drawn black)")``. Otherwise: where it peaks (and, in
+    words, where that is in the picture) and, with a mask, its share of mass inside."""
+    values = np.asarray(values, dtype=np.float64)
+    if not values.any():
+        return "all 0", f"{name} is 0 everywhere (drawn black)"
+    row, col = (int(v) for v in np.unravel_index(values.argmax(), values.shape))
+    sentence = f"{name} peaks at ({row}, {col}) ({text.place(row, col, values.shape)})"
+    if mask is None:
+        return "", sentence
+    mask = np.asarray(mask, dtype=bool)
+    share = (values * mask).sum() / values.sum()
+    return (f"{share:.0%} inside",
+            f"{sentence}, {share:.0%} of its mass inside the shape ({mask.mean():.0%} of the pixels)")
+
+
+def _wrapped(title: str, inches: float, fontsize: float) -> str:
+    """``title`` broken into lines that fit a column ``inches`` wide (its own line breaks kept)."""
+    characters = max(8, int(inches * 72 / (0.62 * fontsize)))
+    return "\n".join(textwrap.fill(line, characters) for line in title.split("\n"))
+
+
 def show_heatmaps(images: Sequence, maps: dict[str, Sequence], titles: Sequence[str],
                   masks: Sequence | None = None, inches: float = 1.7) -> plotting.Drawn:
     """A column per image: the image on top, then one row per entry of ``maps`` (its name: a
     row label; its value: one non-negative ``(H, W)`` map per image, each scaled to its own
-    maximum, dark = 0, bright = large). ``masks`` ``(H, W)`` bool (or ``None`` for an image
-    without one): the shape's outline drawn in cyan on every picture of its column, and each
-    map's share of mass inside written under it."""
+    maximum, dark = 0, bright = large; a map that is 0 everywhere is black, and says "all 0").
+    ``titles``: one per column, wrapped to the column's width ("\\n" breaks a line where you
+    want it). ``masks`` ``(H, W)`` bool (or ``None`` for an image without one): the shape's
+    outline drawn in cyan on every picture of its column, and each map's share of mass inside
+    written under it (:func:`heatmap_caption`)."""
     count = len(images)
     fig, axes = plotting._new_figure(count, 1 + len(maps), cell_inches=inches)
     sentences = []
@@ -141,23 +164,19 @@ def show_heatmaps(images: Sequence, maps: dict[str, Sequence], titles: Sequence[
             np.asarray(masks[column], dtype=bool)
         ax = axes[0, column]
         _draw_picture(ax, picture)
-        ax.set_title(title, fontsize=8)
+        ax.set_title(_wrapped(title, inches, 8), fontsize=8)
         described = []
         for row, (name, values) in enumerate(maps.items(), start=1):
             value = np.asarray(values[column], dtype=np.float64)
             ax = axes[row, column]
             ax.imshow(value, cmap="inferno", vmin=0, vmax=value.max() or 1.0,
                       interpolation="nearest")
-            peak = np.unravel_index(value.argmax(), value.shape)
-            text = f"{name} peaks at {tuple(int(v) for v in peak)}"
-            if mask is not None:
-                share = (value * mask).sum() / value.sum() if value.sum() > 0 else mask.mean()
-                ax.set_xlabel(f"{share:.0%} inside", fontsize=8)
-                text += f", {share:.0%} of its mass inside the shape ({mask.mean():.0%} of the pixels)"
+            under, sentence = heatmap_caption(value, name, mask)
+            ax.set_xlabel(under, fontsize=8)
             if column == 0:
                 ax.set_ylabel(name, fontsize=9)
-            described.append(text)
-        sentences.append(f"{title}: " + "; ".join(described))
+            described.append(sentence)
+        sentences.append(f"{' '.join(title.split())}: " + "; ".join(described))
         for ax in axes[:, column]:
             ax.set_xticks([])
             ax.set_yticks([])
@@ -165,39 +184,7 @@ def show_heatmaps(images: Sequence, maps: dict[str, Sequence], titles: Sequence[
                 ax.contour(mask, levels=[0.5], colors=OUTLINE_COLOUR, linewidths=0.8)
     fig.tight_layout()
     rows = ", ".join(maps)
-    alt = (f"{count} images in a row and under each its {rows} map (bright = large)"
+    layout = "An image and under it" if count == 1 else f"{count} images in a row and under each"
+    alt = (f"{layout} its {rows} map{'s' if len(maps) > 1 else ''} (bright = large)"
            f"{', the shape outlined in cyan' if masks is not None else ''}. " + ". ".join(sentences) + ".")
     return plotting.show_figure(fig, alt)
-
-
-def _grid_text(values: np.ndarray, decimals: int) -> str:
-    if values.size > 64:
-        return (f"{values.shape[0]}x{values.shape[1]}, from {plotting.format_number(values.min(), decimals)} "
-                f"to {plotting.format_number(values.max(), decimals)}")
-    rows = " / ".join(", ".join(plotting.format_number(v, decimals) for v in row) for row in values)
-    return f"{values.shape[0]}x{values.shape[1]}: {rows}"
-
-
-def show_numbered_grids(arrays: Sequence, titles: Sequence[str], decimals: int = 2,
-                        **options) -> plotting.Drawn:
-    """:func:`plotting.show_grids` (every number written in its cell), shown now; the text
-    alternative lists each grid's numbers row by row (rows separated by "/")."""
-    arrays = [np.asarray(array, dtype=np.float64) for array in arrays]
-    fig = plotting.show_grids(arrays, titles, decimals=decimals, **options)
-    alt = "Grids side by side. " + ". ".join(
-        f"'{title}' {_grid_text(array, decimals)}" for array, title in zip(arrays, titles)) + "."
-    return plotting.show_figure(fig, alt)
-
-
-def show_maps(maps: Sequence, titles: Sequence[str], **options) -> plotting.Drawn:
-    """:func:`plotting.show_feature_maps`, shown now; the text alternative gives each map's
-    range and where its largest value is."""
-    maps = [np.asarray(single, dtype=np.float64) for single in maps]
-    fig = plotting.show_feature_maps(maps, titles, **options)
-    described = []
-    for single, title in zip(maps, titles):
-        peak = np.unravel_index(single.argmax(), single.shape)
-        described.append(f"'{title}' {single.shape[0]}x{single.shape[1]}, values "
-                         f"{plotting.format_number(single.min())} to "
-                         f"{plotting.format_number(single.max())}, largest at {tuple(int(v) for v in peak)}")
-    return plotting.show_figure(fig, f"{len(maps)} maps. " + ". ".join(described) + ".")

@@ -150,3 +150,16 @@ def describe_bars(labels: Sequence[str], values, title: str | None = None,
     name = f"'{title}': " if title else ""
     return name + ", ".join(f"{label} {number(value, decimals)}"
                             for label, value in zip(labels, np.asarray(values, dtype=float)))
+
+
+def place(row: int, col: int, shape: tuple[int, int]) -> str:
+    """Where a pixel is in a picture of ``shape``, in words: the picture cut into thirds
+    ("top left", "middle", "bottom centre"), and "on the border" for its outermost ring:
+    ``place(2, 31, (32, 32)) == "top right, on the border"``."""
+    height, width = shape
+    vertical = ("top", "middle", "bottom")[min(2, 3 * int(row) // max(height, 1))]
+    horizontal = ("left", "centre", "right")[min(2, 3 * int(col) // max(width, 1))]
+    words = "middle" if (vertical, horizontal) == ("middle", "centre") else \
+        f"{vertical} {horizontal}" if vertical != "middle" else f"middle {horizontal}"
+    on_border = row in (0, height - 1) or col in (0, width - 1)
+    return words + (", on the border" if on_border else "")

@@ -8,10 +8,12 @@ each notebook says in one place how it runs fast. ``{tmp}`` in a string value is
 fresh temporary folder (for data the notebook writes).
 
 Pictures: each notebook is executed once (the tests below share the run). In every code cell the
-calls that draw -- a function of ``course_utils.plotting`` or ``course_utils.cifar10.plots``
-that makes a figure, or an explorer -- are counted from the cell's source, and the cell's
-outputs must hold at least that many pictures (``<img>``) and explorer views: a figure that is
-made but never shown (a drawing call followed by more code, a trailing ``;``) fails.
+calls that draw -- a function of ``course_utils.plotting``, ``course_utils.figures`` or
+``course_utils.cifar10.plots`` that makes a figure, or an explorer -- are counted from the
+cell's source, and the cell's outputs must hold exactly that many pictures (``<img>``) and
+explorer views (at least that many when a call sits in a loop): a figure that is made but never
+shown (a drawing call followed by more code, a trailing ``;``) fails, and so does a figure shown
+twice (a wrapper that shows again what the function it wraps has shown).
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from notebook_drawings import WIDGET_VIEW, drawing_calls, imported_names, shown_pictures
+from notebook_drawings import (WIDGET_VIEW, drawing_calls, draws_in_a_loop, imported_names,
+                               shown_figures, shown_pictures)
 from notebook_smoke import inject_smoke_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,21 +112,29 @@ def test_notebook_runs_headless(path: Path, tmp_path_factory, smoke_mode):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_every_drawing_call_shows_its_picture(path: Path, tmp_path_factory, smoke_mode):
+def test_every_drawing_call_shows_its_picture_once(path: Path, tmp_path_factory, smoke_mode):
+    """Every drawing call shows its picture or explorer; a figure-making call shows exactly one
+    figure (several only when the call sits in a loop). Widget views are counted only from
+    below: a training cell's progress bars are widgets too."""
     notebook, _ = executed(path, tmp_path_factory)
     names = imported_names(notebook)
-    missing, drawing_cells = [], 0
+    wrong, drawing_cells = [], 0
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
         calls = drawing_calls(cell.source, names)
         drawing_cells += bool(calls)
-        shown = shown_pictures(cell)
+        figure_calls = [call for call in calls if not call.endswith("_explorer")]
+        shown, figures = shown_pictures(cell), shown_figures(cell)
         if shown < len(calls):
-            missing.append(f"cell {index}: {len(calls)} drawing call(s) ({', '.join(calls)}) but "
-                           f"{shown} picture(s) shown; source starts {cell.source[:80]!r}")
+            wrong.append(f"cell {index}: {len(calls)} drawing call(s) ({', '.join(calls)}) but "
+                         f"{shown} picture(s) shown; source starts {cell.source[:80]!r}")
+        elif figures > len(figure_calls) and not draws_in_a_loop(cell.source, names):
+            wrong.append(f"cell {index}: {len(figure_calls)} figure call(s) "
+                         f"({', '.join(figure_calls)}) but {figures} figures shown: a figure shown "
+                         f"twice? source starts {cell.source[:80]!r}")
     assert drawing_cells, f"{path.name}: no drawing call found; is the import resolution broken?"
-    assert not missing, f"{path.name}:\n" + "\n".join(missing)
+    assert not wrong, f"{path.name}:\n" + "\n".join(wrong)
 
 
 def explorer_view_html(notebook, model_id: str) -> str:
@@ -213,3 +224,67 @@ def test_drawing_calls_are_counted_from_the_source_and_pictures_from_the_outputs
         nbformat.v4.new_output("display_data", {WIDGET_VIEW: {"model_id": "1"}}),
     ]
     assert shown_pictures(cell) == 2  # one figure and the explorer: the feature maps are missing
+    assert shown_figures(cell) == 1   # the explorer's view is a widget, not a figure
+    assert draws_in_a_loop(source, names)  # the feature maps: one call, a picture per name
+    assert not draws_in_a_loop("plotting.show_grids([a])\nplotting.show_grids([b])", names)
+    # Lesson 07's own figures count too (a caption helper does not draw).
+    lesson07 = {"figures": "course_utils.figures"}
+    assert drawing_calls("figures.show_heatmaps(x, {}, [])\nfigures.heatmap_caption(m, 'saliency')",
+                         lesson07) == ["course_utils.figures.show_heatmaps"]
+
+
+# ------------------------------------------------------------------ lesson 07's maps
+
+def _printed_and_alts(cell) -> tuple[str, list[str]]:
+    printed = "".join(output.get("text", "") for output in cell.outputs
+                      if output.output_type == "stream")
+    alts = [html.unescape(alt) for output in cell.outputs
+            for alt in re.findall(r'alt="([^"]*)"', output.get("data", {}).get("text/html", ""))]
+    return printed, alts
+
+
+@pytest.mark.slow
+def test_lesson_07_captions_agree_with_the_maps_drawn(tmp_path_factory, smoke_mode):
+    """The all-zero Grad-CAM map the lesson shows is captioned "0 everywhere", with no peak and
+    no share of mass, and its weighted sum is below 0 everywhere (printed from the data); the
+    sentences printed about the bare photo's maps are the ones its figure's text alternative
+    says."""
+    path = ROOT / "notebooks" / "07_what_a_cnn_sees.ipynb"
+    notebook, _ = executed(path, tmp_path_factory)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    printed, alts = _printed_and_alts(next(cell for cell in code if "relu=False" in cell.source))
+    zero, checked = map(int, re.search(
+        r"Grad-CAM is 0 everywhere on (\d+) of 500 test images; on (\d+) of those the weighted "
+        r"sum is below 0", printed).groups())
+    assert zero > 0, f"the smoke run shows no all-zero Grad-CAM map:\n{printed}"
+    assert checked == zero, printed
+    highest = float(re.search(r"the weighted sum runs from \S+ to (\S+)$", printed, re.M).group(1))
+    assert highest < 0, printed
+    heatmap = alts[0]
+    assert heatmap.endswith("Grad-CAM is 0 everywhere (drawn black)."), heatmap
+    assert "peaks" not in heatmap and "mass" not in heatmap, heatmap
+
+    printed, alts = _printed_and_alts(next(cell for cell in code if "bare photo" in cell.source))
+    photo = [line.removeprefix("bare photo: ") for line in printed.splitlines()
+             if line.startswith("bare photo: ")]
+    assert len(photo) == 2 and photo[0].startswith("saliency "), printed
+    for sentence in photo:
+        assert sentence in alts[0], (sentence, alts[0])
+
+
+@pytest.mark.slow
+def test_lesson_05_on_fake_data_says_fake_in_every_result(tmp_path_factory, smoke_mode):
+    """Smoke mode runs lesson 05 on the synthetic stand-in: every cell that prints a percentage
+    computed from the data (accuracies, the history sentence, the speed ladder) and the
+    transfer-learning line say FAKE in their output, as the pictures do."""
+    notebook, _ = executed(ROOT / "notebooks" / "05_cnn_on_cifar10.ipynb", tmp_path_factory)
+    silent = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        printed = "".join(output.get("text", "") + output.get("data", {}).get("text/plain", "")
+                          for output in cell.get("outputs", []))
+        from_data = re.search(r"\b(data|history|result|rungs|confusion)\b", cell.source)
+        if ((from_data and "%" in printed) or "resnet18" in cell.source) and "FAKE" not in printed:
+            silent.append(f"cell {index}: {printed[:200]!r}")
+    assert not silent, "results from fake data that do not say FAKE:\n" + "\n".join(silent)

@@ -1,19 +1,13 @@
-"""What a trained CNN looks at (lesson 07, ``07_what_a_cnn_sees.ipynb``), with PyTorch's autograd.
+"""Lesson 07's measurements of a CNN in PyTorch: the receptive field it really has, and which
+pixels a trained network used for its answer (saliency, Grad-CAM), checked against known masks.
 
-* :func:`layer_geometry` reads a model's layers into :class:`course_utils.receptive_field.Layer`
-  rows (kernel, stride, padding, dilation), so the lessons' receptive-field arithmetic can run on it;
-* :func:`input_footprint`: backpropagate one unit's value to the input and see which pixels its
-  gradient reaches (the receptive field, measured);
-* :func:`saliency`: ``|d score / d pixel|``, the largest over the colour channels (Simonyan et
-  al. 2014);
-* :func:`grad_cam`: a layer's feature maps weighted by the class score's average gradient over
-  each map, summed, ReLU'd and stretched back to the image (Selvaraju et al. 2017);
-* :func:`mass_inside`: how much of a map's mass falls inside a mask, next to the mask's share of
-  the image (what a map spread at random would score).
-
-Each function takes the model and normalized images ``(N, 3, H, W)`` and returns numpy arrays;
-the model is put in ``eval()`` mode for the call (BatchNorm uses its running statistics, so the
-images in a batch do not influence each other) and left as it was.
+Lesson 07 computes receptive fields with the formula (:mod:`course_utils.reference.receptive_field`)
+and then asks the network itself: :func:`layer_geometry` feeds a model's layers to the formula,
+and :func:`input_footprint` backpropagates one unit to see which pixels it reaches. Saliency and
+Grad-CAM are pictures that are easy to over-read, so :func:`mass_inside` scores them against a
+mask, next to what a map spread at random would score. Functions that run the model put it in
+``eval()`` mode for the call (BatchNorm uses its running statistics, so the images of a batch do
+not influence each other) and leave it as it was; they return numpy arrays.
 """
 
 from __future__ import annotations
@@ -46,7 +40,7 @@ def layer_geometry(model: nn.Sequential) -> list[Layer]:
         if isinstance(module, nn.Flatten):
             break
         if isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
-            kernel, stride = _pair(module.kernel_size), _pair(module.stride or module.kernel_size)
+            kernel, stride = _pair(module.kernel_size), _pair(module.stride)
             padding = _pair(module.padding)
             dilation = _pair(getattr(module, "dilation", 1))
             if len({kernel[0], kernel[1]}) > 1 or len({stride[0], stride[1]}) > 1 \
@@ -113,13 +107,14 @@ def saliency(model: nn.Module, images: torch.Tensor, targets) -> np.ndarray:
 
 
 def grad_cam(model: nn.Sequential, images: torch.Tensor, targets, layer: str,
-             upsample: bool = True) -> np.ndarray:
+             upsample: bool = True, relu: bool = True) -> np.ndarray:
     """Grad-CAM maps ``(N, H, W)`` (or ``(N, h, w)``, the layer's own size, if not ``upsample``).
 
     With ``A`` the output of ``layer`` (a name in ``model``), ``(N, K, h, w)``, and ``y`` the
     target class's score: ``alpha_k = mean over (i, j) of dy / dA_k[i, j]`` and
-    ``map = ReLU(sum_k alpha_k A_k)``, bilinearly resized to the input's ``H x W``.
-    Float64 numpy, not normalized (a map can be all zeros).
+    ``map = ReLU(sum_k alpha_k A_k)``, bilinearly resized to the input's ``H x W``. A map is 0
+    everywhere when the weighted sum is negative at every position; ``relu=False`` returns the
+    sum itself, to see why. Float64 numpy, not normalized.
     """
     targets = torch.as_tensor(np.asarray(targets), dtype=torch.long)
     names = [name for name, _ in model.named_children()]
@@ -131,7 +126,9 @@ def grad_cam(model: nn.Sequential, images: torch.Tensor, targets, layer: str,
         scores = model[cut:](features)
         scores.gather(1, targets.view(-1, 1)).sum().backward()
         weights = features.grad.mean(dim=(2, 3), keepdim=True)     # (N, K, 1, 1)
-        maps = F.relu((weights * features).sum(dim=1, keepdim=True)).detach()  # (N, 1, h, w)
+        maps = (weights * features).sum(dim=1, keepdim=True).detach()  # (N, 1, h, w)
+    if relu:
+        maps = F.relu(maps)
     if upsample:
         maps = F.interpolate(maps, size=images.shape[-2:], mode="bilinear", align_corners=False)
     return maps[:, 0].double().numpy()

@@ -45,11 +45,20 @@ from course_utils.cifar10.cifar_format import (
 MIRROR_ENV = "COURSE_CIFAR10_URL"
 
 
-class DownloadError(RuntimeError):
+class _SaysWhatToDo:
+    """An error about the student's data, not a bug: in a notebook (IPython) it is shown as its
+    message alone, which starts with what to do, instead of screens of ``urllib`` traceback
+    with the advice at the bottom. Elsewhere it is an ordinary exception with its traceback."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+
+
+class DownloadError(_SaysWhatToDo, RuntimeError):
     """The archive could not be fetched (offline, unreachable mirror, HTTP error)."""
 
 
-class ChecksumError(ValueError):
+class ChecksumError(_SaysWhatToDo, ValueError):
     """A file's md5 is not the published one: refused, never unpacked or loaded."""
 
 
@@ -173,7 +182,7 @@ def download_cifar10(root: str | os.PathLike = "data", url: str | None = None,
             except (urllib.error.URLError, OSError) as error:
                 reason = getattr(error, "reason", error)
                 raise DownloadError(
-                    f"download_cifar10: could not fetch {address} ({reason}).\n"
+                    f"CIFAR-10 could not be downloaded from {address} ({reason}). What to do:\n"
                     + _by_hand_instructions(target)
                 ) from error
             with response, tqdm(total=int(response.headers.get("Content-Length") or 0) or None,
@@ -206,15 +215,17 @@ def mirror_url(url: str | None = None) -> str:
 
 
 def _by_hand_instructions(archive: Path) -> str:
+    """What a student can do without the data: the two ways on, one short paragraph each."""
     return (
-        f"Offline? On a machine with internet, download {CIFAR10_URL} "
+        "* No internet here? Run lesson 05 on synthetic shapes instead: set FAKE_DATA = True in "
+        "its first cell and run all cells again (the pictures and numbers then say FAKE; they "
+        "say nothing about CIFAR-10). In code: write_fake_cifar10(root), then "
+        "load_cifar10(root, fake=True).\n"
+        f"* Or bring the real data: on a machine with internet, download {CIFAR10_URL} "
         f"(163 MiB, md5 {CIFAR10_MD5}) and copy it to\n    {archive.resolve()}\n"
-        f"(or unpack it there so that {archive.parent.resolve() / FOLDER_NAME} exists). "
-        f"A mirror works too: load_cifar10(url=...) or the environment variable {MIRROR_ENV}.\n"
-        "No CIFAR-10 at all? Set FAKE_DATA = True in lesson 05's first cell to run the lesson on "
-        "synthetic shapes (written to a folder of their own and labelled FAKE everywhere; the "
-        "numbers then say nothing about CIFAR-10), or in code: write_fake_cifar10(root), then "
-        "load_cifar10(root, fake=True)."
+        f"  (or unpack it there, so that {archive.parent.resolve() / FOLDER_NAME} exists), then "
+        f"run the cell again. A mirror works too: load_cifar10(url=...) or the environment "
+        f"variable {MIRROR_ENV}.\n"
     )
 
 

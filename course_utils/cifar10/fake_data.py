@@ -51,6 +51,9 @@ from course_utils.cifar10.cifar_format import (
     write_classes,
 )
 
+#: Put in front of every title, text alternative and printed result that comes from fake data.
+FAKE_LABEL = "FAKE DATA (synthetic shapes, not CIFAR-10)"
+
 #: The ten fake classes in label order; each name says what the picture shows.
 FAKE_CLASSES = ("horizontal stripes", "vertical stripes", "diagonal stripes", "checkerboard",
                 "filled disc", "ring", "plus sign", "diagonal cross", "filled square",

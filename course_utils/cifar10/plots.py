@@ -20,10 +20,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from course_utils.cifar10.fake_data import FAKE_LABEL
 from course_utils.plotting import Drawn, show_figure
-
-#: Put in front of every title and text alternative of a figure drawn from fake data.
-FAKE_LABEL = "FAKE DATA (synthetic shapes, not CIFAR-10)"
 
 
 def _fake_prefix(fake: bool) -> str:
@@ -110,13 +108,14 @@ def plot_history(history, *, fake: bool = False) -> Drawn:
     return show_figure(fig, _fake_prefix(fake) + alt)
 
 
-def describe_history(history) -> str:
+def describe_history(history, *, fake: bool = False) -> str:
     """What the curves of :func:`plot_history` show, in words computed from ``history``: where
-    the test accuracy went and in which epochs the training accuracy was below it."""
+    the test accuracy went and in which epochs the training accuracy was below it (after
+    ``FAKE_LABEL`` when ``fake``)."""
     test = [value for value in history.test_accuracy if np.isfinite(value)]
     if not test:
-        return "The test accuracy was not measured during training."
-    sentence = (f"Over {_count(len(history.epoch), 'epoch')} the training loss went "
+        return _fake_prefix(fake) + "The test accuracy was not measured during training."
+    sentence = _fake_prefix(fake) + (f"Over {_count(len(history.epoch), 'epoch')} the training loss went "
                 f"{_trend(history.train_loss, '.2f')} and the test accuracy "
                 f"{_trend(history.test_accuracy, '.1%')}")
     falls = [epoch for epoch, before, after in zip(history.epoch[1:], history.test_accuracy,

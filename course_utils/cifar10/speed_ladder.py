@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from course_utils.cifar10.augment import DeviceBatches, normalize, per_image_loader
+from course_utils.cifar10.fake_data import FAKE_LABEL
 from course_utils.cifar10.metrics import evaluate
 from course_utils.cifar10.models import CourseCNN, FastCNN, init_whitening
 from course_utils.cifar10.training import TrainConfig, mixed_precision_settings, train
@@ -228,13 +229,14 @@ def _evaluate(model, test_batches, config, device) -> float:
                     memory_format=layout).accuracy
 
 
-def ladder_table(rungs: list[Rung]) -> str:
+def ladder_table(rungs: list[Rung], *, fake: bool = False) -> str:
     """The ladder as a text table: idea, median seconds per epoch and range, speed-up of the
     median over the first rung, test accuracy; on a CPU, a note that the seconds are not
-    comparable."""
+    comparable. With ``fake`` (trained on the synthetic stand-in) its first line says so."""
     measured = len(rungs[0].epoch_seconds) if rungs else 0
     n_test = rungs[0].n_test if rungs else 0
-    lines = [f"{'idea added':<30}{'s/epoch':>9}{'range':>14}{'speed-up':>10}{'test acc':>10}  note"]
+    lines = [f"{FAKE_LABEL}: the accuracies are about shapes"] if fake else []
+    lines += [f"{'idea added':<30}{'s/epoch':>9}{'range':>14}{'speed-up':>10}{'test acc':>10}  note"]
     for rung in rungs:
         lines.append(f"{rung.idea:<30}{rung.median:>9.2f}{f'{rung.low:.2f}-{rung.high:.2f}':>14}"
                      f"{rungs[0].median / rung.median:>9.1f}x{rung.test_accuracy:>10.1%}  "
@@ -243,7 +245,8 @@ def ladder_table(rungs: list[Rung]) -> str:
     n_train = rungs[0].n_train if rungs else 0
     noise = 100 / max(n_test, 1) ** 0.5  # two standard errors of an accuracy near 50%
     lines.append(f"{device}: median and range over {measured} timed epochs of {n_train:,} "
-                 f"training images per rung; accuracy on {n_test:,} test images (chance: 10%; "
+                 f"{'FAKE ' if fake else ''}training images per rung; accuracy on {n_test:,} "
+                 f"{'FAKE ' if fake else ''}test images (chance: 10%; "
                  f"differences under {noise:.0f} points are within sampling noise).")
     if rungs and rungs[0].device == "cpu":
         lines.append(CPU_NOTE)

@@ -144,7 +144,8 @@ def run_axe(page: Page, axe_script: Path, include=None) -> dict:
 EXPLORER_CLASSES = {"conv_explorer": "conv-explorer", "shape_explorer": "shape-explorer",
                     "relu_explorer": "relu-explorer", "pooling_explorer": "pooling-explorer",
                     "feature_map_explorer": "feature-map-explorer",
-                    "gradient_explorer": "gradient-explorer"}
+                    "gradient_explorer": "gradient-explorer",
+                    "receptive_field_explorer": "receptive-field-explorer"}
 
 #: Every element of an explorer a student can Tab to, in DOM order.
 FOCUSABLE = ("select, input, textarea, button, [contenteditable='true'], "

@@ -127,11 +127,9 @@ def test_every_explorer_control_is_reached_by_tab_and_has_a_name(lesson):
                 assert focused_is(page, element), (
                     f"{css_class}: Tab did not reach control {index} "
                     f"({element.evaluate('el => el.outerHTML.slice(0, 120)')})")
-                is_readout = element.evaluate("el => el.classList.contains('widget-readout')")
-                if not is_readout:  # a slider's readout shows the value its handle is named by
-                    assert accessible_name(element), (
-                        f"{css_class}: control {index} has no name: "
-                        f"{element.evaluate('el => el.outerHTML.slice(0, 160)')}")
+                assert accessible_name(element), (
+                    f"{css_class}: control {index} has no name: "
+                    f"{element.evaluate('el => el.outerHTML.slice(0, 160)')}")
                 page.keyboard.press("Tab")
 
 
@@ -246,12 +244,19 @@ def test_the_convolution_explorer_applies_a_typed_kernel_on_enter_and_with_its_b
                                arg=box.element_handle(), timeout=30_000)
 
 
-def test_slider_handles_are_named_by_their_description(lesson):
+def test_slider_handles_and_read_outs_are_named_by_their_description(lesson):
     """ipywidgets' slider handle (role="slider") gets its description as its name from the
-    course's JupyterLab extension (jupyter_config/labextensions/cnn-course-accessibility)."""
+    course's JupyterLab extension (jupyter_config/labextensions/cnn-course-accessibility), and
+    the editable read-out beside it, a tab stop of its own, is a text box named
+    "<description> value": a screen reader says which slider's value the student is typing."""
     sliders = lesson.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-slider")
     for index in range(sliders.count()):
         slider = sliders.nth(index)
         label = slider.locator(".widget-label").inner_text().strip()
         assert label, "a slider without a description"
         assert slider.locator(".noUi-handle").first.get_attribute("aria-label") == label
+        readout = slider.locator(".widget-readout")
+        if readout.is_visible():
+            assert readout.get_attribute("contenteditable") == "true"
+            assert readout.get_attribute("role") == "textbox", readout.evaluate("el => el.outerHTML")
+            assert accessible_name(readout.element_handle()) == f"{label} value"

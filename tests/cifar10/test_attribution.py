@@ -98,6 +98,19 @@ def test_grad_cam_properties(seed, layer, scale):
                                scale * small, rtol=1e-9, atol=1e-12)
 
 
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**16), layer=st.sampled_from(LAYERS_WITH_MAPS))
+def test_grad_cam_is_the_relu_of_the_weighted_sum_so_it_is_all_zero_where_the_sum_is_negative(
+        seed, layer):
+    model = random_model(seed)
+    images, targets = random_batch(seed, 4)
+    sums = grad_cam(model, images, targets, layer, upsample=False, relu=False)
+    maps = grad_cam(model, images, targets, layer, upsample=False)
+    np.testing.assert_allclose(maps, np.maximum(sums, 0), rtol=0, atol=0)
+    all_zero = grad_cam(model, images, targets, layer).max(axis=(1, 2)) == 0
+    np.testing.assert_array_equal(all_zero, sums.max(axis=(1, 2)) <= 0)
+
+
 def test_grad_cam_names_the_layers_it_knows():
     with pytest.raises(ValueError, match="no layer 'conv9'.*relu1a"):
         grad_cam(random_model(0), *random_batch(0, 1), layer="conv9")

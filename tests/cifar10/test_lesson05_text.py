@@ -77,3 +77,15 @@ def test_the_prose_does_not_claim_which_classes_this_run_confuses():
     for sentence in re.split(r"(?<=[.!?])\s", PROSE):
         if "cat and dog" in sentence or "cat ↔ dog" in sentence:
             assert "real CIFAR-10" in sentence, sentence
+
+
+def test_reading_the_ladder_states_the_steps_the_budgets_give():
+    cpu, gpu = speed_ladder.CPU_LADDER, speed_ladder.GPU_LADDER
+    text = " ".join(PROSE[PROSE.index("**Reading the table.**"):].split())
+    cpu_steps = -(-cpu["subset"] // cpu["small_batch"]) * cpu["epochs"]
+    assert (f"about {round(cpu_steps, -1)} steps ({cpu['subset']} images in batches of "
+            f"{cpu['small_batch']}, {cpu['epochs']} epochs") in text
+    assert cpu["small_batch"] == cpu["large_batch"]  # "the batch stays small"
+    gpu_steps = 50_000 // gpu["large_batch"] * gpu["epochs"]
+    assert f"batch {gpu['large_batch']} from the third rung on, {gpu['epochs']} epochs" in text
+    assert 900 <= gpu_steps <= 1100  # "about a thousand steps per rung"

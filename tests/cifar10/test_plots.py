@@ -120,6 +120,8 @@ def test_history_sentence_says_what_the_curves_show():
                       test_loss=[1, 1], test_accuracy=[0.8, 0.7])
     assert "it fell in epoch 2" in plots.describe_history(falling)
     assert "above the test accuracy in every epoch" in plots.describe_history(falling)
+    assert plots.describe_history(falling, fake=True) == (
+        f"{plots.FAKE_LABEL}: {plots.describe_history(falling)}")
 
 
 def test_filters_are_described_as_colour_or_contrast():

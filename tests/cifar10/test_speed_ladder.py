@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from course_utils.cifar10 import speed_ladder as ladder
+from course_utils.cifar10.fake_data import FAKE_LABEL
 from course_utils.cifar10.data import CIFAR10Data
 from course_utils.cifar10.fake_data import FAKE_CLASSES, fake_images
 from course_utils.cifar10.training import TrainConfig
@@ -68,3 +69,13 @@ def test_label_smoothing_is_described_with_the_value_the_code_uses():
     words = dict(ladder.IDEAS)["label smoothing"]
     assert "smoothing 0.1" in words and "0.91 on the right class" in words
     assert f"{1 - ladder.EMA_DECAY:.0%}" in dict(ladder.IDEAS)["weight averaging"]
+
+
+def test_a_ladder_trained_on_fake_data_says_so_in_its_first_line():
+    rungs = [ladder.Rung("tutorial pipeline", (2.0, 2.2), 0.61, n_test=500, n_train=600),
+             ladder.Rung("data on the device", (1.0, 1.1), 0.70, n_test=500, n_train=600)]
+    fake = ladder.ladder_table(rungs, fake=True).splitlines()
+    assert fake[0].startswith(FAKE_LABEL)
+    assert "600 FAKE training images per rung; accuracy on 500 FAKE test images" in fake[-2]
+    real = ladder.ladder_table(rungs)
+    assert "FAKE" not in real and real.splitlines()[0].startswith("idea added")

@@ -5,7 +5,10 @@
  * 1. names a slider's handle by the slider's description. ipywidgets 8 draws a slider with
  *    noUiSlider, whose handle is a <div role="slider"> with no name; the description is a
  *    <label> that is not tied to it, so a screen reader says "slider, 3" without saying which
- *    one (axe-core: aria-input-field-name, serious);
+ *    one (axe-core: aria-input-field-name, serious). The read-out beside it is the second tab
+ *    stop of every slider: an editable <div contenteditable> (type a value, press Enter) with
+ *    neither a role nor a name, read as just "3". It stays a tab stop -- typing a value is
+ *    quicker than many arrow presses -- and becomes a text box named "<description> value";
  * 2. keeps JupyterLab's notebook shortcuts away from the control's keys (the attribute
  *    data-lm-suppress-shortcuts on the control and everything in it that takes the focus,
  *    which Lumino's keymap honours). Otherwise, in command mode,
@@ -43,15 +46,29 @@
     if (control.classList.contains("widget-slider")) {
       var label = control.querySelector(".widget-label");
       var name = label ? label.textContent.trim() : "";
+      if (!name) {
+        return;
+      }
       control.querySelectorAll(".noUi-handle[role='slider']").forEach(function (handle) {
-        if (name && handle.getAttribute("aria-label") !== name) {
-          handle.setAttribute("aria-label", name);
-        }
+        setIfChanged(handle, "aria-label", name);
+      });
+      control.querySelectorAll(".widget-readout[contenteditable='true']").forEach(function (readout) {
+        setIfChanged(readout, "role", "textbox");
+        setIfChanged(readout, "aria-label", name + " value");
       });
     }
   }
 
+  function setIfChanged(element, attribute, value) {
+    if (element.getAttribute(attribute) !== value) {
+      element.setAttribute(attribute, value);
+    }
+  }
+
   function fixWithin(node) {
+    if (node.nodeType === 3 && node.parentElement && node.parentElement.matches(".widget-label")) {
+      node = node.parentElement;  // a description set or changed after the slider was drawn
+    }
     if (node.nodeType !== 1) {
       return;
     }
@@ -64,7 +81,7 @@
 
   var plugin = {
     id: "cnn-course-accessibility:widget-controls",
-    description: "Names ipywidgets' slider handles and keeps notebook shortcuts off their keys.",
+    description: "Names ipywidgets' slider handles and read-outs and keeps notebook shortcuts off their keys.",
     autoStart: true,
     activate: function () {
       fixWithin(document.body);
