@@ -1,6 +1,10 @@
-"""Shared test set-up: a headless matplotlib, deterministic hypothesis runs in CI."""
+"""Shared test set-up: a headless matplotlib, deterministic hypothesis runs in CI, and every
+lesson executed at most once per test session."""
 
+import json
 import os
+import sys
+from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -18,6 +22,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 import asyncio  # noqa: E402
 
+import nbformat  # noqa: E402
 import pytest  # noqa: E402
 
 
@@ -29,3 +34,36 @@ def no_event_loop_left_running(request):
     if asyncio._get_running_loop() is not None:
         pytest.fail(f"{request.module.__name__} left an asyncio event loop running in the test "
                     "thread (a Playwright sync_playwright() still open?); close it in the module")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the website's build tools (website/), not an installed package
+from website.lessons import ExecutedLesson, execute_lesson  # noqa: E402
+
+
+class LessonRuns:
+    """Each lesson executed headless in smoke mode on first use, then shared: the notebook tests
+    check the outputs, the website's test builds its pages from the same copies (written to
+    ``folder`` as ``website.build --executed`` reads them)."""
+
+    def __init__(self, folder: Path, scratch: Path):
+        self.folder, self.scratch, self.runs = folder, scratch, {}
+
+    def get(self, path: Path) -> ExecutedLesson:
+        """The executed lesson (a failed run raises its error, in every test that asks)."""
+        if path not in self.runs:
+            result = execute_lesson(path, self.scratch / path.stem)
+            nbformat.write(result.notebook, self.folder / path.name)
+            (self.folder / f"{path.stem}.json").write_text(json.dumps(
+                {"seconds": round(result.seconds, 1), "scratch": str(self.scratch / path.stem)}))
+            self.runs[path] = result
+        result = self.runs[path]
+        if result.error is not None:
+            raise result.error
+        return result
+
+
+@pytest.fixture(scope="session")
+def executed_lessons(tmp_path_factory) -> LessonRuns:
+    return LessonRuns(tmp_path_factory.mktemp("executed-lessons"),
+                      tmp_path_factory.mktemp("lesson-scratch"))

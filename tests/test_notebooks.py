@@ -1,14 +1,15 @@
 """Every notebook in notebooks/ runs top to bottom, headless, in smoke mode; none carries outputs;
 every picture a lesson draws is shown, with a text alternative.
 
-Smoke mode: the environment variable ``COURSE_SMOKE=1`` is set for the kernel, and a notebook
-with a cell tagged ``parameters`` (papermill's convention) gets the overrides stored in its own
-metadata, ``metadata["course"]["smoke_parameters"]``, injected in a cell right after it -- so
-each notebook says in one place how it runs fast. ``{tmp}`` in a string value is replaced by a
-fresh temporary folder (for data the notebook writes).
+Smoke mode (``website/lessons.py``): the environment variable ``COURSE_SMOKE=1`` is set for the
+kernel, and a notebook with a cell tagged ``parameters`` (papermill's convention) gets the
+overrides stored in its own metadata, ``metadata["course"]["smoke_parameters"]``, injected in a
+cell right after it -- so each notebook says in one place how it runs fast. ``{tmp}`` in a
+string value is replaced by a fresh temporary folder (for data the notebook writes). Each
+notebook is executed once per test session (the ``executed_lessons`` fixture of conftest.py):
+the tests below and the website's build (tests/test_site.py) share that run.
 
-Pictures: each notebook is executed once (the tests below share the run). In every code cell the
-calls that draw -- a function of ``course_utils.plotting``, ``course_utils.figures`` or
+Pictures: in every code cell the calls that draw -- a function of ``course_utils.plotting``, ``course_utils.figures`` or
 ``course_utils.cifar10.plots`` that makes a figure, or an explorer -- are counted from the
 cell's source, and the cell's outputs must hold exactly that many pictures (``<img>``) and
 explorer views (at least that many when a call sits in a loop): a figure that is made but never
@@ -23,15 +24,12 @@ import json
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from notebook_drawings import (WIDGET_VIEW, drawing_calls, draws_in_a_loop, imported_names,
                                shown_figures, shown_pictures)
-from notebook_smoke import inject_smoke_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -67,41 +65,10 @@ def test_notebook_is_committed_without_outputs(path: Path):
     assert not dirty, f"{path.name}: cells {dirty} carry outputs or execution counts"
 
 
-_RUNS: dict[Path, tuple] = {}
-
-
-def executed(path: Path, tmp_path_factory) -> tuple:
-    """``(notebook with outputs, seconds)``: ``path`` run once in smoke mode, shared by the tests
-    below (a run that failed fails each of them with its error)."""
-    if path not in _RUNS:
-        notebook = nbformat.read(path, as_version=4)
-        inject_smoke_parameters(notebook, tmp_path_factory.mktemp(path.stem))
-        client = NotebookClient(
-            notebook, timeout=300, kernel_name="python3",
-            resources={"metadata": {"path": str(path.parent)}},
-        )
-        start = time.perf_counter()
-        try:
-            client.execute()
-            _RUNS[path] = (notebook, time.perf_counter() - start, None)
-        except Exception as error:  # noqa: BLE001 - handed to every test of this notebook
-            _RUNS[path] = (notebook, time.perf_counter() - start, error)
-    notebook, seconds, error = _RUNS[path]
-    if error is not None:
-        raise error
-    return notebook, seconds
-
-
-@pytest.fixture
-def smoke_mode(monkeypatch):
-    monkeypatch.setenv("COURSE_SMOKE", "1")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_headless(path: Path, tmp_path_factory, smoke_mode):
-    _, seconds = executed(path, tmp_path_factory)
+def test_notebook_runs_headless(path: Path, executed_lessons):
+    seconds = executed_lessons.get(path).seconds
     limit = TIME_LIMITS.get(path.name, DEFAULT_TIME_LIMIT)
     print(f"{path.name}: {seconds:.1f} s")
     # Generous on a loaded machine (x2), but a notebook that drifts far past its budget fails.
@@ -112,11 +79,11 @@ def test_notebook_runs_headless(path: Path, tmp_path_factory, smoke_mode):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_every_drawing_call_shows_its_picture_once(path: Path, tmp_path_factory, smoke_mode):
+def test_every_drawing_call_shows_its_picture_once(path: Path, executed_lessons):
     """Every drawing call shows its picture or explorer; a figure-making call shows exactly one
     figure (several only when the call sits in a loop). Widget views are counted only from
     below: a training cell's progress bars are widgets too."""
-    notebook, _ = executed(path, tmp_path_factory)
+    notebook = executed_lessons.get(path).notebook
     names = imported_names(notebook)
     wrong, drawing_cells = [], 0
     for index, cell in enumerate(notebook.cells):
@@ -176,12 +143,12 @@ def save_pictures(notebook, folder: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_every_picture_has_a_text_alternative(path: Path, tmp_path_factory, smoke_mode):
+def test_every_picture_has_a_text_alternative(path: Path, executed_lessons):
     """A screen reader reads ``alt``: no bare PNG output (it has none), no ``<img>`` without a
     non-empty ``alt``, and every explorer's view carries its own (its ``<img>`` have ``alt``,
     its drawings ``role="img"`` and ``aria-label``). The pictures and their alt texts are saved
     to artifacts/notebook-figures/<lesson>/ to be looked at."""
-    notebook, _ = executed(path, tmp_path_factory)
+    notebook = executed_lessons.get(path).notebook
     save_pictures(notebook, FIGURES / path.stem)
     problems = []
     for index, cell in enumerate(notebook.cells):
@@ -244,13 +211,13 @@ def _printed_and_alts(cell) -> tuple[str, list[str]]:
 
 
 @pytest.mark.slow
-def test_lesson_07_captions_agree_with_the_maps_drawn(tmp_path_factory, smoke_mode):
+def test_lesson_07_captions_agree_with_the_maps_drawn(executed_lessons):
     """The all-zero Grad-CAM map the lesson shows is captioned "0 everywhere", with no peak and
     no share of mass, and its weighted sum is below 0 everywhere (printed from the data); the
     sentences printed about the bare photo's maps are the ones its figure's text alternative
     says."""
     path = ROOT / "notebooks" / "07_what_a_cnn_sees.ipynb"
-    notebook, _ = executed(path, tmp_path_factory)
+    notebook = executed_lessons.get(path).notebook
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     printed, alts = _printed_and_alts(next(cell for cell in code if "relu=False" in cell.source))
     zero, checked = map(int, re.search(
@@ -273,11 +240,11 @@ def test_lesson_07_captions_agree_with_the_maps_drawn(tmp_path_factory, smoke_mo
 
 
 @pytest.mark.slow
-def test_lesson_05_on_fake_data_says_fake_in_every_result(tmp_path_factory, smoke_mode):
+def test_lesson_05_on_fake_data_says_fake_in_every_result(executed_lessons):
     """Smoke mode runs lesson 05 on the synthetic stand-in: every cell that prints a percentage
     computed from the data (accuracies, the history sentence, the speed ladder) and the
     transfer-learning line say FAKE in their output, as the pictures do."""
-    notebook, _ = executed(ROOT / "notebooks" / "05_cnn_on_cifar10.ipynb", tmp_path_factory)
+    notebook = executed_lessons.get(ROOT / "notebooks" / "05_cnn_on_cifar10.ipynb").notebook
     silent = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":

@@ -29,7 +29,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
-from notebook_smoke import inject_smoke_parameters  # noqa: E402
+from website.lessons import inject_smoke_parameters  # noqa: E402 - tests/conftest.py puts ROOT on sys.path
 
 STUDENT_CONFIG = [ROOT / "jupyter_config" / "student", ROOT / "jupyter_config" / "course"]
 INSTRUCTOR_CONFIG = [ROOT / "jupyter_config" / "course"]
