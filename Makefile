@@ -1,14 +1,12 @@
 # Two commands for a fresh machine:  `make lab`  and  `make test`.
 # Everything is installed into .venv; nothing outside it.
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV   := .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
-# Where pip finds torch/torchvision. Empty: the default index (CUDA build on Linux).
-# CPU-only build elsewhere:  make lab TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
-TORCH_INDEX_URL ?=
-PORT ?= 8888
+# The student's part (the environment, `make lab`, `make start`, `make validate`) is in
+# student_kit/lab.mk, shared with the student kit; everything else is the repository's.
+.DEFAULT_GOAL := help
+EXTRAS := [dev]
+include student_kit/lab.mk
+
 PYTEST_ARGS ?=
 # Node.js packages the tests use, installed from the npm registry into .venv/node (not globally):
 # axe-core (accessibility checks in the browser tests), configurable-http-proxy (JupyterHub's proxy).
@@ -24,13 +22,17 @@ HUB_PYTHON ?= /usr/bin/python3.11
 HUB_FULL   ?=
 HUB_TOOL   := $(PYTHON) deploy/jupyterhub/course_hub.py
 
-.PHONY: lab lab-instructor test venv start assignments grade benchmarks gpu-check clean-venv help hub hub-teardown
+.PHONY: lab-instructor test assignments grade benchmarks gpu-check help hub hub-teardown site site-serve student-kit
 
 help:
 	@echo "make lab          set up .venv if needed and start JupyterLab on 127.0.0.1:$(PORT)"
 	@echo "make lab-instructor   the same JupyterLab with nbgrader's instructor tools (formgrader, create assignment)"
 	@echo "make test         set up .venv if needed and run every test"
 	@echo "make start ASSIGNMENT=a1_convolution   your own copy of an assignment, in work/ (not tracked)"
+	@echo "make validate ASSIGNMENT=a1_convolution   check your copy the way the grader will (nbgrader validate)"
+	@echo "make site         build the course website into _build/site/ (lessons executed, offline)"
+	@echo "make site-serve   serve _build/site/ on http://127.0.0.1:$(SITE_PORT)/"
+	@echo "make student-kit  the folder and archive students get, without solutions/: _build/student-kit/"
 	@echo "make assignments  regenerate assignments/ (student versions) from solutions/"
 	@echo "make grade ASSIGNMENT=a1_convolution   autograde every submission in parallel"
 	@echo "make benchmarks   run the benchmark scripts in benchmarks/"
@@ -38,32 +40,7 @@ help:
 	@echo "make hub          (root) the course on a JupyterHub at http://localhost:$(HUB_PORT)/: an instructor, three students"
 	@echo "make hub-teardown (root) remove the hub's users, exchange and state (PURGE=1: its environment too)"
 
-venv: $(STAMP)
-
-# Re-run only when the dependency list changes; `pip install -e` keeps course_utils live.
-$(STAMP): pyproject.toml
-	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed: install it, or pass PYTHON=/path/to/python3.11"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-ifneq ($(strip $(TORCH_INDEX_URL)),)
-	$(BIN)/python -m pip install --quiet --index-url $(TORCH_INDEX_URL) torch==2.14.1 torchvision==0.29.1
-endif
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/jupyter labextension list 2>&1 | grep -q jupyterlab_widgets || { echo "jupyterlab_widgets is missing from .venv"; exit 1; }
-	@touch $(STAMP)
-
-# JupyterLab reads the course's configuration from jupyter_config/ (JUPYTER_CONFIG_PATH, ahead of
-# every other level): course/ for everyone (the accessibility extension, terminals with .venv
-# first on PATH), student/ on top of it for students (nbgrader's instructor tools switched off,
-# the way nbgrader's docs do it: labconfig/page_config.json and jupyter_server_config.d/).
-# .venv/bin comes first on PATH, so a terminal opened in JupyterLab finds nbgrader, python, jupyter.
-LAB = PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) \
-    --ServerApp.root_dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
-STUDENT_CONFIG    := $(CURDIR)/jupyter_config/student:$(CURDIR)/jupyter_config/course
 INSTRUCTOR_CONFIG := $(CURDIR)/jupyter_config/course
-
-lab: $(STAMP)
-	JUPYTER_CONFIG_PATH="$(STUDENT_CONFIG)" $(LAB) --LabApp.default_url=/lab/tree/notebooks
 
 # The same JupyterLab with nbgrader's instructor tools: Formgrader, Create Assignment, Courses.
 lab-instructor: $(STAMP)
@@ -76,18 +53,6 @@ $(NODE_STAMP): Makefile
 
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-
-# A student's own copy of an assignment, outside the tracked release: `git pull` of a new release
-# never touches it, and nothing the student saves or validates changes a tracked file.
-start:
-	@test -n "$(ASSIGNMENT)" || { echo "usage: make start ASSIGNMENT=a1_convolution"; exit 2; }
-	@test -d assignments/$(ASSIGNMENT) || { echo "no assignments/$(ASSIGNMENT); choose one of: $$(ls assignments)"; exit 2; }
-	@mkdir -p work/$(ASSIGNMENT)
-	@for file in assignments/$(ASSIGNMENT)/*; do \
-	  target=work/$(ASSIGNMENT)/$$(basename $$file); \
-	  if [ -e $$target ]; then echo "kept your $$target"; else cp $$file $$target && chmod u+w $$target && echo "copied $$file -> $$target"; fi; \
-	done
-	@echo "Open work/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb in JupyterLab (make lab); check it with: .venv/bin/nbgrader validate work/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb"
 
 assignments: $(STAMP)
 	$(BIN)/python -m course_utils.instructor.release
@@ -103,9 +68,6 @@ benchmarks: $(STAMP)
 gpu-check: $(STAMP)
 	$(BIN)/python benchmarks/bench_gpu.py $(GPU_CHECK_ARGS)
 
-clean-venv:
-	rm -rf $(VENV)
-
 hub:
 	@test "$$(id -u)" = 0 || { echo "make hub creates Unix users and runs a server as each: run it as root"; exit 1; }
 	$(HUB_TOOL) setup --dir $(HUB_DIR) --port $(HUB_PORT) --python $(HUB_PYTHON) $(if $(HUB_FULL),,--light)
@@ -113,3 +75,21 @@ hub:
 
 hub-teardown:
 	$(HUB_TOOL) teardown --dir $(HUB_DIR) $(if $(PURGE),--purge)
+
+# The course website (docs/, the lessons executed, one page per released assignment), built with
+# Jupyter Book into _build/site/ without the network: website/build.py, docs/testing.md.
+SITE_PORT ?= 8000
+
+site: $(STAMP)
+	$(BIN)/python -m website.build
+
+site-serve:
+	@test -f _build/site/index.html || { echo "no _build/site/ yet: run make site first"; exit 2; }
+	@echo "the course website on http://127.0.0.1:$(SITE_PORT)/ (Ctrl-C stops it)"
+	$(BIN)/python -m http.server $(SITE_PORT) --bind 127.0.0.1 --directory _build/site
+
+# What an instructor publishes for students (a repository of its own, or a download): the
+# lessons, course_utils without the instructor package, the released assignments and the
+# student's JupyterLab configuration, nothing of solutions/: student_kit/build.py.
+student-kit:
+	$(PYTHON) -m student_kit.build
