@@ -68,12 +68,12 @@ def stage(executed: Path, source: Path) -> None:
     """The book's sources in ``source``: configuration, front page, guides, lessons, assignments."""
     shutil.rmtree(source, ignore_errors=True)
     source.mkdir(parents=True)
-    for name in ("_config.yml", "_toc.yml", "_static", "favicon.svg"):
+    for name in ("_config.yml", "_toc.yml", "_static", "_templates", "favicon.svg"):
         if (HERE / name).is_dir():
             shutil.copytree(HERE / name, source / name)
         else:
             shutil.copy(HERE / name, source / name)
-    shutil.copy(ROOT / "README.md", source / "index.md")
+    shutil.copy(ROOT / "README.md", source / "README.md")  # the front page, as on GitHub
     shutil.copytree(ROOT / "docs", source / "docs")
     (source / "notebooks").mkdir()
     for lesson in lessons():
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         executed = BUILD / "executed"
         execute_lessons(executed)
     stage(executed, args.source)
-    build(args.source, args.output, strict=False)
+    build(args.source, args.output)
     print(f"the website is in {args.output} ({time.perf_counter() - start:.0f} s); "
           "serve it with `make site-serve`")
 

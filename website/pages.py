@@ -40,8 +40,8 @@ def smoke_note(notebook) -> str | None:
     if not overrides:
         return None
     defaults = notebook_defaults(notebook)
-    changed = ", ".join(f"`{name} = {value!r}` (the notebook: `{defaults.get(name)!r}`)"
-                        for name, value in overrides.items())
+    rows = "".join(f"| `{name}` | `{value!r}` | `{defaults.get(name)!r}` |\n"
+                   for name, value in overrides.items())
     if overrides.get("FAKE_DATA"):
         lead = ("**The outputs on this page come from FAKE data on a CPU.** When the site was "
                 "built, this lesson ran headless with the short settings its tests use, on "
@@ -51,9 +51,10 @@ def smoke_note(notebook) -> str | None:
     else:
         lead = ("**The outputs on this page come from a short run on a CPU.** When the site was "
                 "built, this lesson ran headless with the smaller settings its tests use.")
-    return (f":::{{important}}\n{lead}\n\nSettings changed for that run: {changed}; `{{tmp}}` "
-            "is a temporary folder of the build. The cell that sets them is marked *Smoke "
-            "mode*. Run the lesson with its own settings yourself with `make lab`.\n:::")
+    return (f":::{{important}}\n{lead}\n\n| setting | this run | the notebook |\n|---|---|---|\n"
+            f"{rows}\n`{{tmp}}` is a temporary folder of the build; the cell that sets these is "
+            "marked *Smoke mode*. Run the lesson with its own settings yourself with `make lab`."
+            "\n:::")
 
 
 def split_title(notebook) -> None:

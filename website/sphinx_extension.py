@@ -26,7 +26,8 @@ def summary(module) -> str:
     text = (module.__doc__ or "").strip().split("\n\n")[0]
     text = " ".join(text.split())
     text = ROLE.sub(lambda match: f"`{match.group(1).rsplit('.', 1)[-1]}`", text)
-    return text.replace("``", "`").replace("|", "\\|")
+    text = text.replace("``", "`").replace("|", "\\|")
+    return text[:-1] + "." if text.endswith(":") else text
 
 
 def module_rows(package_name: str) -> list[tuple[str, str]]:
