@@ -14,8 +14,8 @@ NODE_DIR   := $(VENV)/node
 NODE_STAMP := $(NODE_DIR)/.installed
 NPM_PACKAGES := axe-core@4.14.1 configurable-http-proxy@5.3.0
 
-# The course on a JupyterHub on this machine (as root): deploy/jupyterhub/, README "Running the
-# course on a JupyterHub". HUB_FULL=1 installs torch too (the lessons); without it, assignments only.
+# The course on a JupyterHub on this machine (as root): deploy/jupyterhub/, docs/jupyterhub.md.
+# HUB_FULL=1 installs torch too (the lessons); without it, assignments only.
 HUB_DIR    ?= /opt/cnn-course-hub
 HUB_PORT   ?= 18000
 HUB_PYTHON ?= /usr/bin/python3.11

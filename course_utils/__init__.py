@@ -1,5 +1,5 @@
 """course_utils: the code behind the CNN course, in four layers; each imports only the ones above it
-in this list (README, "Layout"; ``tests/test_layout.py`` holds the rule):
+in this list (docs/layout.md; ``tests/test_layout.py`` holds the rule):
 
 1. the lessons' layer (this folder's modules): ``reference`` (the maths, with PyTorch's exact
    semantics), ``kernels``, ``images``, ``plotting``, ``widgets`` (the explorers),

@@ -1,6 +1,6 @@
 """The folder tree is the architecture: every module imports, and imports only go down.
 
-Four layers (README, "Layout"), each importing only the layers before it in this list:
+Four layers (docs/layout.md), each importing only the layers before it in this list:
 
 1. the lessons' layer: ``course_utils.<module>`` and ``course_utils.reference`` / ``widgets``;
 2. ``course_utils.cifar10``;

@@ -1,4 +1,4 @@
-"""Lesson 05's words agree with its code: every number the notebook and the README state about the
+"""Lesson 05's words agree with its code: every number the notebook and its guide state about the
 CPU budget, label smoothing and the speed ladder is the one the code uses; cells draw only through
 course_utils."""
 
@@ -47,15 +47,16 @@ def test_label_smoothing_is_one_number_everywhere():
     assert "0.8" not in dict(speed_ladder.IDEAS)["label smoothing"]
 
 
-def test_the_readme_states_the_cpu_budget_the_code_uses():
-    readme = (ROOT / "README.md").read_text()
-    detail = " ".join(readme[readme.index("### Lesson 05 in detail"):readme.index("## Assignments")].split())
+def test_the_lessons_guide_states_the_cpu_budget_the_code_uses():
+    guide = (ROOT / "docs" / "students" / "lessons.md").read_text()
+    detail = " ".join(guide[guide.index("## Lesson 05 in detail"):].split())
     assert (f"width {training.CPU_WIDTH}, {training.CPU_SUBSET:,} images, {training.CPU_EPOCHS} "
             f"epochs, batch {training.CPU_BATCH}") in detail
     cpu = speed_ladder.CPU_LADDER
     assert (f"{cpu['subset']:,} images, {cpu['epochs']} epochs per rung, batch "
             f"{cpu['small_batch']}") in detail
-    assert "bench_gpu" in readme and "make gpu-check" in readme
+    benchmarks = (ROOT / "docs" / "benchmarks.md").read_text()
+    assert "make gpu-check" in detail and "bench_gpu" in benchmarks and "make gpu-check" in benchmarks
 
 
 def test_cells_draw_only_through_course_utils():
