@@ -67,3 +67,23 @@ class LessonRuns:
 def executed_lessons(tmp_path_factory) -> LessonRuns:
     return LessonRuns(tmp_path_factory.mktemp("executed-lessons"),
                       tmp_path_factory.mktemp("lesson-scratch"))
+
+
+@pytest.fixture(scope="session")
+def built_site(executed_lessons, tmp_path_factory) -> Path:
+    """The course website built as ``make site`` builds it, from this session's executed
+    lessons (each lesson runs once). As root it is built in a network namespace of its own
+    (``unshare --net``), which proves that the build needs no network."""
+    import shutil
+    import subprocess
+
+    for lesson in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        executed_lessons.get(lesson)
+    work = tmp_path_factory.mktemp("website")
+    command = [sys.executable, "-m", "website.build", "--executed", str(executed_lessons.folder),
+               "--source", str(work / "source"), "--output", str(work / "site")]
+    if os.geteuid() == 0 and shutil.which("unshare"):
+        command = ["unshare", "--net", "--", *command]
+    built = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert built.returncode == 0, f"the website did not build:\n{built.stdout[-4000:]}\n{built.stderr[-4000:]}"
+    return work / "site"

@@ -25,6 +25,8 @@ def test_make_start_copies_the_release_once_and_validate_leaves_tracked_files_al
     course = tmp_path / "course"
     course.mkdir()
     shutil.copy(ROOT / "Makefile", course)
+    (course / "student_kit").mkdir()
+    shutil.copy(ROOT / "student_kit" / "lab.mk", course / "student_kit")  # the Makefile includes it
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "assignments", course / "assignments")
     tracked = course / "assignments" / "a2_pooling" / "a2_pooling.ipynb"
