@@ -134,6 +134,8 @@ def get(url: str) -> tuple[int, str]:
             return reply.status, reply.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, ""
+    except OSError:  # not listening yet
+        return 0, ""
 
 
 def test_make_lab_in_the_kit_starts_the_students_jupyterlab(kit, kit_environment, tmp_path):
