@@ -30,20 +30,23 @@ def summary(module) -> str:
     return text[:-1] + "." if text.endswith(":") else text
 
 
-def module_rows(package_name: str) -> list[tuple[str, str]]:
-    """``(file or folder, summary)`` for ``package_name``'s modules, then each sub-package's,
-    in the order of the folder tree."""
+def package_blocks(package_name: str) -> list[str]:
+    """Markdown lines for ``package_name`` and each of its sub-packages (rooms): the folder with
+    its ``__init__`` docstring's first paragraph, then a table of its modules, each with its own
+    docstring's first paragraph; in the order of the folder tree."""
     package = importlib.import_module(package_name)
-    base = package_name.replace(".", "/")
-    rows = [(f"{base}/", summary(package))]
     modules = sorted(pkgutil.iter_modules(package.__path__), key=lambda info: (info.ispkg, info.name))
+    lines = [f"**`{package_name.replace('.', '/')}/`** {summary(package)}", ""]
+    files = [info for info in modules if not info.ispkg]
+    if files:
+        lines += ["| module | what it holds |", "|---|---|"]
+        lines += [f"| `{info.name}.py` | {summary(importlib.import_module(f'{package_name}.{info.name}'))} |"
+                  for info in files]
+        lines.append("")
     for info in modules:
-        name = f"{package_name}.{info.name}"
         if info.ispkg:
-            rows += module_rows(name)
-        else:
-            rows.append((f"{base}/{info.name}.py", summary(importlib.import_module(name))))
-    return rows
+            lines += package_blocks(f"{package_name}.{info.name}")
+    return lines
 
 
 class CourseModules(SphinxDirective):
@@ -51,8 +54,7 @@ class CourseModules(SphinxDirective):
     has_content = False
 
     def run(self):
-        lines = ["| module | what it holds (its docstring) |", "|---|---|"]
-        lines += [f"| `{path}` | {text} |" for path, text in module_rows(self.arguments[0])]
+        lines = package_blocks(self.arguments[0])
         node = nodes.container(classes=["course-modules"])
         self.state.nested_parse(StringList(lines, source="course-modules"), self.content_offset, node)
         return [node]
