@@ -23,12 +23,20 @@ GUIDES = sorted((ROOT / "docs").rglob("*.md"))
 STUDENT_TARGETS = {"lab", "start", "validate", "venv", "clean-venv"}
 
 
+def linked_pages(page: Path) -> set[Path]:
+    """The Markdown pages ``page`` links to (relative links, anchors dropped)."""
+    targets = re.findall(r"\]\(([^)#:]+\.md)(?:#[^)]*)?\)", page.read_text())
+    return {(page.parent / target).resolve() for target in targets}
+
+
 def test_the_readme_is_a_front_page():
     lines = (ROOT / "README.md").read_text().splitlines()
     assert len(lines) <= 200, f"README.md has {len(lines)} lines; the long story belongs in docs/"
     text = "\n".join(lines)
-    for guide in GUIDES:
-        assert guide.relative_to(ROOT).as_posix() in text, f"README.md does not link {guide.name}"
+    reached = linked_pages(ROOT / "README.md")
+    reached |= {target for page in set(reached) if page.exists() for target in linked_pages(page)}
+    unreached = [guide.relative_to(ROOT).as_posix() for guide in GUIDES if guide.resolve() not in reached]
+    assert not unreached, f"guides neither README.md nor a page it links links to: {unreached}"
     for lesson in (ROOT / "notebooks").glob("*.ipynb"):
         assert f"](notebooks/{lesson.name})" in text, f"the lessons table misses {lesson.name}"
 
