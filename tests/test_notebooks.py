@@ -7,7 +7,7 @@ overrides stored in its own metadata, ``metadata["course"]["smoke_parameters"]``
 cell right after it -- so each notebook says in one place how it runs fast. ``{tmp}`` in a
 string value is replaced by a fresh temporary folder (for data the notebook writes). Each
 notebook is executed once per test session (the ``executed_lessons`` fixture of conftest.py):
-the tests below and the website's build (tests/test_site.py) share that run.
+the tests below and the website's build (tests/browser/test_site.py) share that run.
 
 Pictures: in every code cell the calls that draw -- a function of ``course_utils.plotting``, ``course_utils.figures`` or
 ``course_utils.cifar10.plots`` that makes a figure, or an explorer -- are counted from the

@@ -5,9 +5,10 @@ cell right after its cell tagged ``parameters`` (papermill's convention), so eac
 one place how it runs fast; ``{tmp}`` in a string value becomes a fresh folder (for data the
 notebook writes). Lesson 05 runs on its fake data this way, lesson 07 on fewer images.
 
-``tests/test_notebooks.py`` executes every lesson once per test session with
-:func:`execute_lesson` and hands the executed copies to the website's build (``tests/test_site.py``);
-``make site`` on its own executes them itself (``python -m website.build``).
+The tests execute every lesson once per test session with :func:`execute_lesson`
+(``executed_lessons`` in ``tests/conftest.py``): the notebook tests check the outputs and the
+website's test builds its pages from the same copies. ``make site`` on its own executes them
+itself (``python -m website.build``).
 """
 
 from __future__ import annotations
