@@ -9,12 +9,12 @@ string value is replaced by a fresh temporary folder (for data the notebook writ
 notebook is executed once per test session (the ``executed_lessons`` fixture of conftest.py):
 the tests below and the website's build (tests/browser/test_site.py) share that run.
 
-Pictures: in every code cell the calls that draw -- a function of ``course_utils.plotting``, ``course_utils.figures`` or
-``course_utils.cifar10.plots`` that makes a figure, or an explorer -- are counted from the
-cell's source, and the cell's outputs must hold exactly that many pictures (``<img>``) and
-explorer views (at least that many when a call sits in a loop): a figure that is made but never
-shown (a drawing call followed by more code, a trailing ``;``) fails, and so does a figure shown
-twice (a wrapper that shows again what the function it wraps has shown).
+Pictures: in every code cell the calls that draw -- a function of ``course_utils.plotting``,
+``course_utils.figures`` or ``course_utils.cifar10.plots`` that makes a figure, or an explorer --
+are counted from the cell's source, and the cell's outputs must hold exactly that many pictures
+(``<img>``) and explorer views (at least that many when a call sits in a loop): a figure that is
+made but never shown (a drawing call followed by more code, a trailing ``;``) fails, and so does a
+figure shown twice (a wrapper that shows again what the function it wraps has shown).
 """
 from __future__ import annotations
 

@@ -209,6 +209,15 @@ def test_lesson_05_says_at_the_top_that_its_outputs_come_from_fake_data(built_si
     assert text.count("FAKE") > 10
 
 
+def test_no_page_names_a_folder_of_the_machine_that_built_it(built_site, executed_lessons):
+    """Lesson 05's data folder is written ``{tmp}`` (the notebook's own notation), not the path
+    of the build's scratch folder."""
+    folders = (str(ROOT), str(executed_lessons.scratch))
+    named = [f"{name}: {folder}" for name in site_pages(built_site)
+             for folder in folders if folder in (built_site / name).read_text()]
+    assert not named, "\n".join(named)
+
+
 def test_no_page_has_a_serious_or_critical_accessibility_violation(walk):
     serious = [f"{name}: {violation['id']} ({violation['impact']}): {violation['help']}; e.g. "
                f"{violation['nodes'][0]['html'][:160]}"
