@@ -51,6 +51,7 @@ from tqdm.auto import tqdm
 
 from course_utils.grading import flags
 from course_utils.instructor.course import find_course_root, with_venv_on_path
+from course_utils.instructor.untrusted.ids import is_safe_student_id
 
 STATE_DIR = ".autograde"  # git-ignored; one JSON record per graded student
 SURVEY_TIMEOUT = 600.0  # seconds for a worker to start and read the course
@@ -394,6 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    for name in [*(args.student or []), *args.assignment]:
+        if not is_safe_student_id(name):
+            parser.error(f"{name!r} is not an id: students and assignments are plain names, never paths")
     signal.signal(signal.SIGTERM, _interrupt)
     start = time.perf_counter()
     try:

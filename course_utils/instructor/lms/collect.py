@@ -42,6 +42,7 @@ from traitlets import Unicode
 from course_utils.instructor.lms.plan import Plan, format_report, plan_collection
 from course_utils.instructor.lms.names import archive_stem, describe, is_archive
 from course_utils.instructor.lms.roster import CourseRoster
+from course_utils.instructor.untrusted.ids import safe_display_name
 
 NESTED_ARCHIVES = 5  # how deep archives inside archives are unpacked
 
@@ -221,8 +222,9 @@ class LmsCollector(CourseRoster, FileNameCollectorPlugin):
                     record = gradebook.find_student(student.student_id)
                 except MissingEntry:
                     record = None
-                known = {"first_name": student.first_name, "last_name": student.last_name,
-                         "lms_user_id": student.lms_user_id}
+                known = {"first_name": safe_display_name(student.first_name),
+                         "last_name": safe_display_name(student.last_name),
+                         "lms_user_id": safe_display_name(student.lms_user_id)}  # shown by Formgrader
                 fields = {key: value for key, value in known.items()
                           if value and not getattr(record, key, None)}
                 if record is None or fields:

@@ -87,12 +87,13 @@ def place(owner: Owner, roster: Roster | None) -> Placement:
     """The nbgrader student id for ``owner``: the roster's, when the roster has exactly one row
     for them; otherwise the platform's stable id (Canvas user id, Blackboard username, the id as
     written, or for Moodle, whose participant ids change per assignment, the name)."""
-    if owner.platform == "Canvas":
-        own_id = owner.key
-    else:
-        own_id = safe_id(owner.name if owner.platform == "Moodle" else owner.key).lower()
+    written = owner.key if owner.platform != "Moodle" else owner.name
+    own_id = owner.key if owner.platform == "Canvas" else safe_id(written).lower()
     if roster is None:
-        return Placement(own_id)
+        if not own_id:
+            return Placement("", error=f"{written!r} is not a usable student id (a name, never a path)")
+        mapped = f"id {written!r} written as {own_id!r}" if owner.platform == "name" and own_id != written.lower() else ""
+        return Placement(own_id, note=mapped)
     note = ""
     if owner.platform == "Canvas":
         entries = roster.with_key(owner.key, columns="ID")
@@ -113,6 +114,9 @@ def place(owner: Owner, roster: Roster | None) -> Placement:
         who = owner.name or owner.key
         return Placement("", error=f"{who!r} matches {len(entries)} roster students: "
                                    + ", ".join(entry.described() for entry in entries))
+    if not own_id:
+        return Placement("", error=f"{written!r} is not on the roster and not a usable student id "
+                                   "(a name, never a path)")
     return Placement(own_id, note="not on the roster")
 
 

@@ -16,6 +16,9 @@ step                   what it changes in nbgrader's pipeline
 ``LimitOutput``        nbgrader's, recording which cells it cut
 ``TrustedGrading``     new, before ``SaveAutoGrades``: every test cell's score and message from
                        the trusted verdict (:mod:`~course_utils.instructor.trusted.verdict`)
+``SanitizeViews``      new, last: nothing active left in the notebook Formgrader and the feedback
+                       show (:mod:`~course_utils.instructor.untrusted.html`); also in
+                       ``GenerateFeedback``'s steps
 =====================  ============================================================================
 
 The subclasses keep nbgrader's class names, so every ``c.Execute.*``, ``c.LimitOutput.*`` and
@@ -44,6 +47,8 @@ from course_utils.grading import flags
 from course_utils.instructor.trusted.answers import FUNCTION_SECONDS, AnswerRun
 from course_utils.instructor.trusted.pipeline import CourseSandbox, autograde_steps
 from course_utils.instructor.trusted.verdict import feedback_outputs, judge_answers, score_cell
+from course_utils.instructor.untrusted.files import removed_from
+from course_utils.instructor.untrusted.html import sanitize_notebook
 
 #: resources keys: the run StartTrustedCheck started, and the notes the steps record on the way.
 RUNNING = "course_answer_run"
@@ -274,5 +279,20 @@ class TrustedGrading(NbGraderPreprocessor):
             self.log.warning("%s: %s", student, flags.PARTIAL_PROTECTION)
             notes.append(flags.PARTIAL_PROTECTION)
         notes += resources.pop(RUN_NOTES, [])
+        assignment = resources.get("nbgrader", {}).get("assignment", "?")
+        notes += [f"skipped {entry.path}: {entry.why}" for entry in removed_from(student, assignment)]
         nb.metadata[flags.METADATA_KEY] = {"sandboxed": sandboxed, "notes": notes}
         return nb, resources
+
+
+class SanitizeViews(NbGraderPreprocessor):
+    """Remove everything active from the notebook (scripts, event handlers, JavaScript and widget
+    outputs, active SVG and links): every view of it -- Formgrader, the feedback file, JupyterLab
+    -- then shows only text, images and inert HTML. Grades are untouched."""
+
+    def preprocess(self, nb, resources):
+        safe, removed = sanitize_notebook(nb)
+        if removed:
+            student = resources.get("nbgrader", {}).get("student", "?")
+            self.log.warning("%s: removed from what the views show: %s", student, "; ".join(removed[:10]))
+        return safe, resources
