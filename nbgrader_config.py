@@ -75,8 +75,9 @@ c.Autograde.autograde_preprocessors = [
 # Each function's points are split over named groups of checks (the assignment's text shows the
 # split) and the trusted verdict gives the share of groups passed. False: all or nothing.
 c.TrustedGrading.partial_credit = True
-# Seconds one graded function may take in the checking process (its cells and all its cases).
-c.StartTrustedCheck.function_seconds = c.TrustedGrading.function_seconds = 6
+# Time in the checking process is judged as the kernel judges it: each cell above a test cell
+# gets the kernel's limit (c.Execute.timeout, above), and all of one function's cases 6 s.
+c.TrustedCheck.case_seconds = 6
 
 # --- what a student hands in never runs, reads or writes outside its own grade ----------------
 # (course_utils/instructor/untrusted/ and exchange/; the security model in docs/)
@@ -84,7 +85,7 @@ c.StartTrustedCheck.function_seconds = c.TrustedGrading.function_seconds = 6
 # (and autograded/ into feedback/), every symbolic link, FIFO or device in it is removed and said;
 # a notebook that is a link is refused for that student.
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import GetGrades  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
 
 from course_utils.instructor.untrusted.files import keep_only_regular_files  # noqa: E402
 from course_utils.instructor.untrusted.pages import protect_feedback_files  # noqa: E402
@@ -95,7 +96,9 @@ c.GenerateFeedback.pre_convert_hook = keep_only_regular_files
 # autograde step above), so is the feedback, nbconvert cleans HTML again as it renders, and each
 # feedback file carries a Content-Security-Policy (Formgrader's page gets one from the course's
 # server extension, course_utils.instructor.untrusted.pages).
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, f"{COURSE}.SanitizeViews"]
+# The feedback shows each test cell without its hidden-tests block (nbgrader's default shows it).
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor,
+                                    f"{COURSE}.SanitizeViews"]
 c.GenerateFeedback.post_convert_hook = protect_feedback_files
 c.HTMLExporter.sanitize_html = True
 # The exchange (a shared machine, the JupyterHub): a submission belongs to the Unix user who wrote

@@ -41,12 +41,12 @@ from nbgrader.preprocessors import Execute as NbgraderExecute
 from nbgrader.preprocessors import LimitOutput as NbgraderLimitOutput
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as NbgraderOverwriteCells
-from traitlets import Bool, Float, default
+from traitlets import Bool, default
 
 from course_utils.grading import flags
-from course_utils.instructor.trusted.answers import FUNCTION_SECONDS, AnswerRun
-from course_utils.instructor.trusted.pipeline import CourseSandbox, autograde_steps
-from course_utils.instructor.trusted.verdict import feedback_outputs, judge_answers, score_cell
+from course_utils.instructor.trusted.answers import AnswerRun
+from course_utils.instructor.trusted.pipeline import CourseSandbox, TrustedCheck, autograde_steps
+from course_utils.instructor.trusted.verdict import feedback_outputs, judge_answers, score_cell, skipped_cells_note
 from course_utils.instructor.untrusted.files import removed_from
 from course_utils.instructor.untrusted.html import sanitize_notebook
 
@@ -231,14 +231,16 @@ class StartTrustedCheck(NbGraderPreprocessor):
     them) before the kernel runs it: the two run side by side, and :class:`TrustedGrading`
     collects the verdicts."""
 
-    function_seconds = Float(FUNCTION_SECONDS, help="Seconds one function may take in the checking "
-                             "process (its cells and all its cases).").tag(config=True)
-
     def preprocess(self, nb, resources):
         sandbox = CourseSandbox(parent=self)
         sandbox.require()
-        resources[RUNNING] = AnswerRun.start(nb, sandboxed=sandbox.is_enabled(), seconds=self.function_seconds)
+        resources[RUNNING] = start_answer_run(self, nb, sandbox.is_enabled())
         return nb, resources
+
+
+def start_answer_run(step, nb, sandboxed: bool) -> AnswerRun:
+    times = TrustedCheck(parent=step)
+    return AnswerRun.start(nb, sandboxed=sandboxed, case_seconds=times.case_seconds, cell_seconds=times.cell_seconds())
 
 
 class TrustedGrading(NbGraderPreprocessor):
@@ -248,20 +250,19 @@ class TrustedGrading(NbGraderPreprocessor):
 
     partial_credit = Bool(True, help="Give each function the share of its points of the groups "
                           "of checks it passed; False: all or nothing.").tag(config=True)
-    function_seconds = Float(FUNCTION_SECONDS, help="Seconds one function may take in the checking "
-                             "process (its cells and all its cases).").tag(config=True)
 
     def preprocess(self, nb, resources):
         sandbox = CourseSandbox(parent=self)
         sandboxed = sandbox.is_enabled()
         sandbox.require()
         student = resources.get("nbgrader", {}).get("student", "?")
-        run = resources.pop(RUNNING, None) or AnswerRun.start(nb, sandboxed=sandboxed, seconds=self.function_seconds)
+        run = resources.pop(RUNNING, None) or start_answer_run(self, nb, sandboxed)
         results = run.judged(judge_answers)
         by_cell: dict[str, list] = {}
         for result in results:
             by_cell.setdefault(result.function.test_cell, []).append(result)
         notes = []
+        quiet = skipped_cells_note(results)
         for cell in nb.cells:
             cell.metadata.pop(flags.METADATA_KEY, None)  # only what this run decides is recorded
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -270,7 +271,8 @@ class TrustedGrading(NbGraderPreprocessor):
             kernel_score, _ = utils.determine_grade(cell, self.log)
             decided = score_cell(grade_id, float(cell.metadata["nbgrader"]["points"]), by_cell[grade_id],
                                  kernel_score, self.partial_credit)
-            cell.outputs = feedback_outputs(by_cell[grade_id], decided)
+            cell.outputs = feedback_outputs(by_cell[grade_id], decided, [quiet] if quiet else [])
+            quiet = None  # once, on the first test cell
             cell.metadata[flags.METADATA_KEY] = decided.record()
             if decided.mismatch:
                 self.log.warning("%s: %s", student, decided.mismatch)
