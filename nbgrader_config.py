@@ -59,13 +59,13 @@ c.OverwriteCells.add_missing_cells = True
 # `--no-sandbox` for `make grade`) grades without it, with partial tampering protection.
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern,
-    OverwriteKernelspec, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, IgnorePattern, OverwriteKernelspec, SaveAutoGrades,
 )
 
 COURSE = "course_utils.instructor.trusted.preprocessors"
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIds, OverwriteKernelspec, f"{COURSE}.OverwriteCells", CheckCellMetadata,
+    ClearOutput, f"{COURSE}.DeduplicateIds", OverwriteKernelspec, f"{COURSE}.OverwriteCells",
+    CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
     f"{COURSE}.StartTrustedCheck", f"{COURSE}.Execute", IgnorePattern, ClearMetadataPreprocessor,
@@ -107,6 +107,11 @@ c.ExchangeFactory.submit = "course_utils.instructor.exchange.submit.ExchangeSubm
 c.ExchangeFactory.collect = "course_utils.instructor.exchange.collect.ExchangeCollect"
 # Grades open safely in a spreadsheet: no cell of nbgrader's grades.csv is ever a formula.
 c.ExportApp.plugin_class = "course_utils.instructor.lms.grades_csv.GradesCsvExporter"
+
+# `nbgrader validate` of a path that names no notebook is an error, not a silent success.
+from course_utils.grading.validate import refuse_missing_notebooks  # noqa: E402
+
+refuse_missing_notebooks()
 
 # --- collecting downloads from a learning platform (nbgrader zip_collect) ----------------------
 # Put the downloaded zip archives or files in downloaded/<assignment>/archive/ and run

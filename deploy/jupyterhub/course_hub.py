@@ -539,13 +539,36 @@ def teardown(settings: Settings, purge: bool = False) -> None:
         pass
     shutil.rmtree(settings.etc, ignore_errors=True)
     shutil.rmtree(settings.state, ignore_errors=True)
+    leftovers = Path(settings.dir) / LEFTOVERS
     if purge:
-        shutil.rmtree(settings.env, ignore_errors=True)
-        shutil.rmtree(Path(settings.dir) / "proxy", ignore_errors=True)
-        try:
-            Path(settings.dir).rmdir()
-        except OSError:
-            pass
+        purge_environment(settings.dir, settings.env)
+    else:  # what a later `teardown --purge` removes, now that the settings are gone
+        write_private(leftovers, json.dumps({"env": settings.env}))
+
+
+LEFTOVERS = "leftovers.json"
+
+
+def purge_environment(folder: str, env: str) -> None:
+    """Remove the shared environment, the proxy and ``folder`` itself if nothing else is in it."""
+    shutil.rmtree(env, ignore_errors=True)
+    shutil.rmtree(Path(folder) / "proxy", ignore_errors=True)
+    (Path(folder) / LEFTOVERS).unlink(missing_ok=True)
+    try:
+        Path(folder).rmdir()
+    except OSError:
+        pass
+
+
+def purge_leftovers(folder: str) -> None:
+    """``teardown --purge`` after a plain ``teardown``: the environment and proxy it left."""
+    leftovers = Path(folder) / LEFTOVERS
+    env = json.loads(leftovers.read_text())["env"] if leftovers.is_file() else str(Path(folder) / "env")
+    if not (Path(env).exists() or (Path(folder) / "proxy").exists()):
+        say(f"nothing to remove in {folder}: no hub, no environment")
+        return
+    purge_environment(folder, env)
+    say(f"removed the environment {env} and the proxy that the earlier teardown kept")
 
 
 def run_foreground(settings: Settings) -> int:
@@ -595,6 +618,12 @@ def main(argv: list[str] | None = None) -> int:
         for part, seconds in setup(settings).items():
             say(f"{part}: {seconds} s")
         say(f"set up in {settings.dir}; start it with `course_hub.py run --dir {settings.dir}`")
+        return 0
+    if args.command == "teardown" and not (Path(args.dir) / "state" / "settings.json").is_file():
+        if args.purge:  # a plain teardown before: its environment and proxy are still there
+            purge_leftovers(args.dir)
+            return 0
+        say(f"no hub set up in {args.dir} (nothing to tear down)")
         return 0
     settings = Settings.load(args.dir)
     if args.command == "run":

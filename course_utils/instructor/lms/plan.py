@@ -139,11 +139,13 @@ def plan_collection(
     duedate: datetime | None = None, zone: str = "UTC",
     mtime: Callable[[PurePosixPath], float] = lambda path: 0.0,
     same_content: Callable[[PurePosixPath, PurePosixPath], bool] = lambda a, b: False,
+    refused: dict[PurePosixPath, str] | None = None, skipped: dict[PurePosixPath, str] | None = None,
 ) -> Plan:
     """Decide every file's fate (see the module docstring).
 
     ``zone``: the time zone of Blackboard's attempt times. ``duedate``: the gradebook's, naive
-    UTC, or None. ``mtime`` and ``same_content`` read the extracted files.
+    UTC, or None. ``mtime`` and ``same_content`` read the extracted files. ``refused``: archives
+    that could not be unpacked (NOT PLACED, with why); ``skipped``: entries left inside archives.
     """
     plan = Plan(assignment, [], roster=roster, duedate=duedate)
     outcomes = {}
@@ -188,6 +190,12 @@ def plan_collection(
             continue
         _choose(plan, outcomes, versions, notebook, zone, mtime, same_content)
     plan.outcomes = [outcomes[fact.path] for fact in facts]
+    for path, why in sorted((refused or {}).items()):  # nothing of it was unpacked: needs the instructor
+        outcome = outcomes.get(path) or Outcome(path, "not placed")
+        outcome.status, outcome.detail, outcome.student = "not placed", why, ""
+        if path not in outcomes:
+            plan.outcomes.append(outcome)
+    plan.outcomes += [Outcome(path, "skipped", f"left in its archive: {why}") for path, why in sorted((skipped or {}).items())]
     return plan
 
 
@@ -255,6 +263,13 @@ def _choose(plan, outcomes, versions, notebook, zone, mtime, same_content) -> No
         student.lms_user_id = owner.key
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line: a newline, a tab or any other control character in a file name is
+    shown escaped (``\\n``), so that every file keeps its one row."""
+    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
+
+
 def format_report(plan: Plan, roster_source: str = "") -> str:
     """The table of every file, then who submitted nothing and what needs the instructor."""
     roster = (f"roster {roster_source}: {len(plan.roster)} students" if plan.roster is not None
@@ -265,8 +280,8 @@ def format_report(plan: Plan, roster_source: str = "") -> str:
     for outcome in plan.outcomes:
         result = outcome.detail if outcome.status != "not placed" else f"NOT PLACED: {outcome.detail}"
         if outcome.status == "skipped":
-            result = f"skipped: {result}" if not result.startswith("archive") else result
-        rows.append((str(outcome.path), outcome.student or "-", result))
+            result = f"skipped: {result}" if not result.startswith(("archive", "left in")) else result
+        rows.append((one_line(str(outcome.path)), one_line(outcome.student) or "-", one_line(result)))
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     rows.insert(1, ("-" * widths[0], "-" * widths[1], "-" * 6))
     lines += [f"{file:<{widths[0]}}  {student:<{widths[1]}}  {result}".rstrip()

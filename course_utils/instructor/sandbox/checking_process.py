@@ -192,19 +192,38 @@ def run_cell(cell: dict, namespace: dict, record: dict, seconds: float) -> None:
 
 def _classify(statement, error, record: dict) -> str:
     """``"banned"`` (a refused library), ``"not offered"`` (an import, or a name only such an
-    import binds, the checker does not have), or ``"error"`` (the student's own)."""
+    import binds -- or a statement that needed one -- the checker does not have), or ``"error"``
+    (the student's own). A statement that fails for a name it cannot have passes that on to the
+    names it would have bound (``photo = images.photo()``: ``photo`` too)."""
+    kind = "error"
     if isinstance(statement, (ast.Import, ast.ImportFrom)) and isinstance(error, ImportError):
         kind = "banned" if type(error).__name__ == "DelegationError" else "not offered"
-        for alias in statement.names:
-            if isinstance(statement, ast.Import):
-                bound = alias.asname or alias.name.partition(".")[0]
-            else:
-                bound = alias.asname or alias.name
-            record["unavailable"][bound] = kind
-        return kind
-    if isinstance(error, NameError) and getattr(error, "name", None) in record["unavailable"]:
-        return record["unavailable"][error.name]
-    return "error"
+    elif isinstance(error, NameError) and getattr(error, "name", None) in record["unavailable"]:
+        kind = record["unavailable"][error.name]
+    if kind != "error":
+        for name in _bound_names(statement):
+            record["unavailable"].setdefault(name, kind)
+    return kind
+
+
+def _bound_names(statement) -> list[str]:
+    """The names a top-level statement binds (assignments, loops, imports, definitions)."""
+    if isinstance(statement, ast.Import):
+        return [alias.asname or alias.name.partition(".")[0] for alias in statement.names]
+    if isinstance(statement, ast.ImportFrom):
+        return [alias.asname or alias.name for alias in statement.names]
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [statement.name]
+    targets = []
+    if isinstance(statement, ast.Assign):
+        targets = statement.targets
+    elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)):
+        targets = [statement.target]
+    elif isinstance(statement, (ast.For, ast.AsyncFor)):
+        targets = [statement.target]
+    elif isinstance(statement, (ast.With, ast.AsyncWith)):
+        targets = [item.optional_vars for item in statement.items if item.optional_vars is not None]
+    return [node.id for target in targets for node in ast.walk(target) if isinstance(node, ast.Name)]
 
 
 def check_function(function: dict, namespace: dict, record: dict, seconds: float, np, wire) -> None:

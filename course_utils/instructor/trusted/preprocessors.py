@@ -3,6 +3,9 @@
 =====================  ============================================================================
 step                   what it changes in nbgrader's pipeline
 =====================  ============================================================================
+``DeduplicateIds``     nbgrader's, after making a graded cell without a ``grade_id`` (or with
+                       one that is not a string) an ordinary cell: it costs that cell, not the
+                       submission (nbgrader stops the whole submission with ``KeyError``)
 ``OverwriteCells``     nbgrader's, warning only about real edits of test cells (restoring the
                        hidden tests the release removed is normal); a pasted copy of a test
                        cell, or a graded cell the release never had, becomes an ordinary cell
@@ -37,6 +40,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader import utils
+from nbgrader.preprocessors import DeduplicateIds as NbgraderDeduplicateIds
 from nbgrader.preprocessors import Execute as NbgraderExecute
 from nbgrader.preprocessors import LimitOutput as NbgraderLimitOutput
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -63,7 +67,27 @@ def _cell_name(cell, index: int) -> str:
     return cell.metadata.get("nbgrader", {}).get("grade_id") or f"#{index + 1}"
 
 
-# --- OverwriteCells ---------------------------------------------------------------------------
+# --- DeduplicateIds, OverwriteCells -----------------------------------------------------------
+
+class DeduplicateIds(NbgraderDeduplicateIds):
+    """nbgrader's ``DeduplicateIds`` (same name: its configuration applies), which first turns a
+    cell marked as an nbgrader cell without a usable ``grade_id`` into an ordinary cell."""
+
+    def preprocess(self, nb, resources):
+        for index, cell in enumerate(nb.cells):
+            metadata = cell.metadata.get("nbgrader")
+            if metadata is None:
+                continue
+            grade_id = metadata.get("grade_id") if isinstance(metadata, dict) else None
+            if not isinstance(grade_id, str) or not grade_id:
+                if metadata:
+                    self.log.warning("Cell %d is marked as an nbgrader cell but has no grade_id: kept as an "
+                                     "ordinary cell, worth no points", index + 1)
+                del cell.metadata["nbgrader"]
+        return super().preprocess(nb, resources)
+
+
+
 
 def released_source(source: str, begin: str = "### BEGIN HIDDEN TESTS", end: str = "### END HIDDEN TESTS") -> str:
     """A test cell's source as the student got it: the hidden-tests block removed (what nbgrader's

@@ -15,3 +15,8 @@ c.Exchange.root = os.environ.get("COURSE_HUB_EXCHANGE", "/srv/nbgrader/exchange"
 # owner, times it by the file system and copies regular files only.
 c.ExchangeFactory.submit = "course_utils.instructor.exchange.submit.ExchangeSubmit"
 c.ExchangeFactory.collect = "course_utils.instructor.exchange.collect.ExchangeCollect"
+
+# `nbgrader validate` of a path that names no notebook is an error (course_utils.grading.validate).
+from course_utils.grading.validate import refuse_missing_notebooks  # noqa: E402
+
+refuse_missing_notebooks()
