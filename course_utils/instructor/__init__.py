@@ -13,9 +13,10 @@ module or room        what it holds
                       reach: the steps, the checking process's job, the verdict
 ``sandbox/``          bubblewrap: the kernel's and the checking process's sandboxes (no grading)
 ``lms/``              learning platforms: collecting downloads, the roster, the Canvas grade export
+``report/``           the class report: what the class got wrong, similar work (``make report``)
 ====================  =============================================================================
 
 Arrows go one way: the commands use ``trusted`` and ``sandbox``; ``trusted`` uses ``sandbox``;
-``lms`` uses neither. Run the commands from the course root (the folder holding
+``lms`` uses neither; ``report`` reads what grading recorded and uses only ``lms``. Run the commands from the course root (the folder holding
 ``nbgrader_config.py``) or any folder below it.
 """
