@@ -99,7 +99,7 @@ grade: $(STAMP)
 
 # After make grade: one HTML page (reports/ASSIGNMENT.html) and a summary. NAMES=1 shows student ids.
 report: $(STAMP)
-	@test -n "$(ASSIGNMENT)" || { echo "usage: make report ASSIGNMENT=a1_convolution [NAMES=1] [THRESHOLD=0.6]"; exit 2; }
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make report ASSIGNMENT=a1_convolution [NAMES=1] [THRESHOLD=0.65]"; exit 2; }
 	$(BIN)/python -m course_utils.instructor.report $(ASSIGNMENT) $(if $(NAMES),--names) $(if $(THRESHOLD),--threshold $(THRESHOLD))
 
 benchmarks: $(STAMP)

@@ -1,6 +1,6 @@
 """``python -m course_utils.instructor.report ASSIGNMENT``: the class report, one HTML page.
 
-    python -m course_utils.instructor.report a1_convolution [--names] [--threshold 0.6]
+    python -m course_utils.instructor.report a1_convolution [--names] [--threshold 0.65]
                                              [--output reports/a1_convolution.html] [--no-similarity]
     make report ASSIGNMENT=a1_convolution [NAMES=1]
 
@@ -135,7 +135,7 @@ def threshold_argument(text: str) -> float:
     except ValueError:
         value = float("nan")
     if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1 (0.6 is 60%%), got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1 (0.65 is 65%%), got {text!r}")
     return value
 
 

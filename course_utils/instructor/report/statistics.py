@@ -106,36 +106,28 @@ def group_failures(records: ClassRecords) -> list[GroupFailure]:
     return [GroupFailure(*key, failed[key], len(graded)) for key in sorted(order, key=order.get)]
 
 
-_CHECK = re.compile(r"^(?P<function>\w+) failed the check '.*?': (?P<what>[^.]*)\.?$")
+_CHECK = re.compile(r"^(?P<function>\w+) failed the check '.*?': (?P<what>[^.]*)\.\s*(?P<rest>.*?)\s*(called:.*)?$")
 _RAISED = re.compile(r"^(?P<function>\w+) raised (?P<type>[\w.]+)")
-_NUMBER = re.compile(r"-?\d+(\.\d+)?(e[-+]?\d+)?")
+_NUMBER = re.compile(r"(?<![A-Za-z_\d])-?\d+(\.\d+)?(e[-+]?\d+)?")
 
 
 def message_kind(failure: str) -> str:
     """What a failure message says, without what differs between students and cases: the
     headline (``wrong values``, ``raised IndexError``, ``was stopped``, ...) and the diagnosis
-    (``Probably: ...``), numbers masked."""
-    lines = [line.strip() for line in failure.strip().splitlines() if line.strip()]
-    if not lines:
+    (``Probably: ...``), numbers masked. Messages are wrapped at 80 characters: read as one line."""
+    text = " ".join(failure.split())
+    if not text:
         return "no message"
-    head = lines[0]
-    if match := _CHECK.match(head):
-        kind = match["what"]
-        diagnosis = []
-        for line in lines[1:]:
-            if line.startswith("called:"):
-                break
-            diagnosis.append(line)
-        if diagnosis:
-            kind += ". " + " ".join(diagnosis)
-        return _NUMBER.sub("N", kind)
-    if match := _RAISED.match(head):
+    if match := _CHECK.match(text):
+        kind = match["what"] + (f". {match['rest']}" if match["rest"] else "")
+        return _NUMBER.sub("N", kind)[:300]
+    if match := _RAISED.match(text):
         return f"raised {match['type']}"
-    if head.startswith("DelegationError"):
+    if text.startswith("DelegationError"):
         return "delegates to a banned library instead of computing"
-    if " was stopped: " in head:
+    if " was stopped: " in text:
         return "was stopped: still running after the time limit (a loop that never ends?)"
-    return _NUMBER.sub("N", head.split(". ")[0])[:200]
+    return _NUMBER.sub("N", text.split(". ")[0])[:200]
 
 
 _PATH = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][\w.@~+-]+){2,}[/\\]?")
