@@ -135,7 +135,7 @@ def threshold_argument(text: str) -> float:
     except ValueError:
         value = float("nan")
     if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1 (0.65 is 65%%), got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1 (0.65 is 65%), got {text!r}")
     return value
 
 

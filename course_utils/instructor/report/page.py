@@ -13,7 +13,7 @@ from html import escape
 
 from course_utils.instructor.report import figures
 from course_utils.instructor.report.similarity import MIN_SHARED, Match, SimilarityResult
-from course_utils.instructor.report.statistics import ClassStatistics
+from course_utils.instructor.report.statistics import ClassStatistics, without_people
 
 #: Lines of each side shown in a side-by-side view of shared code.
 SIDE_LINES = 120
@@ -76,16 +76,21 @@ def _who(students: list[str], labels: dict[str, str], names: bool) -> str:
     return f"{len(students)}: " + ", ".join(escape(labels.get(s, s)) for s in sorted(students))
 
 
-def marked(code: str, spans) -> str:
-    """``code`` escaped, the ``spans`` (start, end) in ``<mark>``, cut to :data:`SIDE_LINES` lines."""
+def marked(code: str, spans, people: list[str] = ()) -> str:
+    """``code`` escaped, the ``spans`` (start, end) in ``<mark>``, every id or name of ``people``
+    replaced by ``<student>`` (a comment can sign the work), cut to :data:`SIDE_LINES` lines."""
     parts, at = [], 0
+
+    def shown(text: str) -> str:
+        return escape(without_people(text, people) if people else text)
+
     for start, end in sorted(spans):
         start, end = max(start, at), max(end, at)
-        parts.append(escape(code[at:start]))
+        parts.append(shown(code[at:start]))
         if end > start:
-            parts.append(f"<mark>{escape(code[start:end])}</mark>")
+            parts.append(f"<mark>{shown(code[start:end])}</mark>")
         at = end
-    parts.append(escape(code[at:]))
+    parts.append(shown(code[at:]))
     text = "".join(parts)
     lines = text.split("\n")
     if len(lines) > SIDE_LINES:
@@ -97,15 +102,16 @@ def marked(code: str, spans) -> str:
     return text
 
 
-def _side_by_side(match: Match, left_title: str, right_title: str, code: dict[str, str]) -> str:
+def _side_by_side(match: Match, left_title: str, right_title: str, code: dict[str, str], people) -> str:
     return ('<div class="side">'
             f'<figure><figcaption>{escape(left_title)}: {_percent(match.left_share)} of its own code shared'
-            f'</figcaption><pre>{marked(code.get(match.left, ""), match.left_spans)}</pre></figure>'
+            f'</figcaption><pre>{marked(code.get(match.left, ""), match.left_spans, people)}</pre></figure>'
             f'<figure><figcaption>{escape(right_title)}: {_percent(match.right_share)} of its own code shared'
-            f'</figcaption><pre>{marked(code.get(match.right, ""), match.right_spans)}</pre></figure></div>')
+            f'</figcaption><pre>{marked(code.get(match.right, ""), match.right_spans, people)}</pre></figure></div>')
 
 
-def similarity_section(result: SimilarityResult | None, labels: dict[str, str], code: dict[str, str]) -> str:
+def similarity_section(result: SimilarityResult | None, labels: dict[str, str], code: dict[str, str],
+                       people: list[str] = ()) -> str:
     if result is None:
         return ('<section aria-labelledby="similar"><h2 id="similar">Similar work</h2>'
                 '<p>Not checked (--no-similarity).</p></section>')
@@ -127,11 +133,11 @@ def similarity_section(result: SimilarityResult | None, labels: dict[str, str], 
     for match in result.pairs:
         title = f"{labels[match.left]} and {labels[match.right]}: {_percent(match.share)}"
         parts.append(f"<details><summary>{escape(title)}</summary>"
-                     f"{_side_by_side(match, labels[match.left], labels[match.right], code)}</details>")
+                     f"{_side_by_side(match, labels[match.left], labels[match.right], code, people)}</details>")
     for match in result.sources:
         title = f"{labels[match.left]} and {match.right}: {_percent(match.left_share)}"
         parts.append(f"<details><summary>{escape(title)}</summary>"
-                     f"{_side_by_side(match, labels[match.left], match.right, code)}</details>")
+                     f"{_side_by_side(match, labels[match.left], match.right, code, people)}</details>")
     parts.append("</section>")
     return "".join(parts)
 
@@ -199,6 +205,6 @@ def render(stats: ClassStatistics, similarity: SimilarityResult | None, code: di
         out.append(_table("Delegation by function", ["function", "students"], rows, {1}))
     out.append("</section>")
 
-    out.append(similarity_section(similarity, labels, code))
+    out.append(similarity_section(similarity, labels, code, () if names else stats.people))
     out.append("</main></body></html>\n")
     return "".join(out)

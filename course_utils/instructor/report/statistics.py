@@ -87,6 +87,7 @@ class ClassStatistics:
     verdicts_recorded: bool
     duedate: str | None = None
     notes: Counter = field(default_factory=Counter)  # what the runs noticed, student-free
+    people: list[str] = field(default_factory=list)  # ids and names, kept out of the page without --names
 
 
 def group_failures(records: ClassRecords) -> list[GroupFailure]:
@@ -136,10 +137,15 @@ _PATH = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][\w.@~+-]+){2,}[/\\]?")
 def anonymise(text: str, people: list[str], limit: int = EXAMPLE_CHARACTERS) -> str:
     """``text`` with every student id and name in ``people`` replaced by ``<student>``, every
     file path by ``<path>``, cut to ``limit`` characters."""
-    text = _PATH.sub("<path>", text)
-    for word in sorted({p for p in people if p and p.strip()}, key=len, reverse=True):
-        text = re.sub(rf"(?<![\w]){re.escape(word)}(?![\w])", "<student>", text, flags=re.IGNORECASE)
+    text = without_people(_PATH.sub("<path>", text), people)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\N{HORIZONTAL ELLIPSIS}"
+
+
+def without_people(text: str, people: list[str]) -> str:
+    """``text`` with every word of ``people`` (ids, names) replaced by ``<student>``."""
+    for word in sorted({p.strip() for p in people if p and p.strip()}, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w]){re.escape(word)}(?![\w])", "<student>", text, flags=re.IGNORECASE)
+    return text
 
 
 def common_mistakes(records: ClassRecords, top: int = TOP_MESSAGES) -> list[Mistake]:
@@ -158,10 +164,15 @@ def common_mistakes(records: ClassRecords, top: int = TOP_MESSAGES) -> list[Mist
                 key = (function["function"], message_kind(failure))
                 students.setdefault(key, set()).add(student.student)
                 examples.setdefault(key, failure)
-    people = records.enrolled + [s.student for s in records.students] + list(records.failed) + records.names
+    people = people_of(records)
     ranked = sorted(students, key=lambda key: (-len(students[key]), key))
     return [Mistake(function, kind, len(students[(function, kind)]), anonymise(examples[(function, kind)], people))
             for function, kind in ranked[:top]]
+
+
+def people_of(records: ClassRecords) -> list[str]:
+    """Every student id and name the report knows: what an anonymised text must not contain."""
+    return records.enrolled + [s.student for s in records.students] + list(records.failed) + records.names
 
 
 def check_times(records: ClassRecords) -> list[CheckTime]:
@@ -220,4 +231,5 @@ def class_statistics(records: ClassRecords) -> ClassStatistics:
         verdicts_recorded=records.verdicts_recorded,
         duedate=records.duedate,
         notes=run_notes(records),
+        people=people_of(records),
     )
