@@ -162,3 +162,27 @@ def build(course: Path) -> dict:
                enumerate([*plan, *MISSING_IN_GRADEBOOK, MISSING_IN_ROSTER])]
     (course / "roster.csv").write_text("\n".join(roster) + "\n")
     return {"students": plan, "scores": scores}
+
+
+def class_records(root: Path):
+    """The same class as :func:`build` writes it, as the report reads it, without a course:
+    (:class:`~course_utils.instructor.report.records.ClassRecords`, student -> submitted notebook).
+    ``root`` holds the released assignment (the repository does)."""
+    from course_utils.instructor.report.records import ClassRecords, StudentRecord, cell_records, run_record
+
+    plan = students()
+    kinds = {kind: graded(root, kind) for kind in PLAN}
+    grade_ids = {cell["metadata"]["nbgrader"]["grade_id"] for cell in kinds["right"][1]["cells"]
+                 if cell["metadata"].get("nbgrader", {}).get("grade")}
+    records, submitted = [], {}
+    for student, kind in plan.items():
+        handed_in, autograded = kinds[kind]
+        cells = cell_records(autograded, grade_ids)
+        sandboxed, notes = run_record(autograded)
+        records.append(StudentRecord(student, sum(cell["score"] for cell in cells), 10.0,
+                                     86400.0 if student in LATE else 0.0, 0.0, cells, notes, sandboxed))
+        submitted[student] = handed_in
+    enrolled = sorted([*plan, *MISSING_IN_GRADEBOOK, MISSING_IN_ROSTER])
+    return ClassRecords(ASSIGNMENT, [ASSIGNMENT], records, enrolled,
+                        missing=[*MISSING_IN_GRADEBOOK, MISSING_IN_ROSTER], failed={},
+                        names=[NAMED[1], NAMED[2]], duedate=DUE.isoformat(sep=" ")), submitted

@@ -118,8 +118,9 @@ def similarity_section(result: SimilarityResult | None, labels: dict[str, str], 
     parts = ['<section aria-labelledby="similar"><h2 id="similar">Similar work</h2>',
              f"<p>{result.compared} submissions with code of their own were compared pair by pair, and each "
              "with the course's code a student can read (course_utils/reference, the lessons) and with "
-             "solutions/. Names, comments and the order of functions do not count; the released template "
-             "and code that more than a quarter of the class shares never count. A pair is listed when "
+             "solutions/. Names, comments and the order of functions do not count, nor does the released "
+             "template; between two students, code that more than a quarter of the class shares or that "
+             "is also in the course's code does not count either. A pair is listed when "
              f"at least {_percent(result.threshold)} of one side's own code (and at least {MIN_SHARED} "
              "characters of filtered code) is found in the other. Shared code is marked.</p>"]
     rows = [[escape(f"{labels[m.left]} and {labels[m.right]}"), _percent(m.share),
