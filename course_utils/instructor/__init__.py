@@ -15,10 +15,12 @@ module or room        what it holds
 ``lms/``              learning platforms: collecting downloads, the roster, the grade exports
 ``exchange/``         nbgrader's exchange on a shared machine: a submission is its owner's
 ``untrusted/``        what a student hands in, handled as data: ids, files, HTML, spreadsheet cells
+``report/``           the class report: what the class got wrong, similar work (``make report``)
 ====================  =============================================================================
 
 Arrows go one way: the commands use every room; ``trusted`` uses ``sandbox``; ``trusted``,
-``lms`` and ``exchange`` use ``untrusted``, which uses none; ``lms`` and ``exchange`` use neither
-the sandbox nor the pipeline. Run the commands from the course root (the folder holding
+``lms``, ``exchange`` and ``report`` use ``untrusted``, which uses none; ``lms`` and ``exchange``
+use neither the sandbox nor the pipeline; ``report`` reads what grading recorded and uses
+``lms``. Run the commands from the course root (the folder holding
 ``nbgrader_config.py``) or any folder below it.
 """

@@ -277,19 +277,19 @@ def autograde(assignments: str | list[str], root: Path | str | None = None, jobs
     """
     assignments = [assignments] if isinstance(assignments, str) else list(dict.fromkeys(assignments))
     root = find_course_root(root)
-    if sandbox:
-        from course_utils.instructor.sandbox.bubblewrap import sandbox_available
-
-        available, message = sandbox_available()
-        if not available:
-            raise SystemExit(f"autograde: {message}\nOr grade without the sandbox (tampering "
-                             "protection partial): add --no-sandbox.")
     jobs = jobs or os.cpu_count() or 1
     env = worker_environment(jobs, sandbox)
     workers = [Worker(root, env, root / STATE_DIR / f"worker-{index + 1}.log") for index in range(jobs)]
     for worker in workers:  # all import nbgrader at once, while the first one reads the course
         worker.start()
     try:
+        if sandbox:  # tried while the workers import nbgrader (a fixed cost of every run otherwise)
+            from course_utils.instructor.sandbox.bubblewrap import sandbox_available
+
+            available, message = sandbox_available()
+            if not available:
+                raise SystemExit(f"autograde: {message}\nOr grade without the sandbox (tampering "
+                                 "protection partial): add --no-sandbox.")
         todo = plan(workers[0], root, assignments, students, redo, retry_failed)
     except BaseException:
         for worker in workers:
