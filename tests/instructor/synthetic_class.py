@@ -102,7 +102,7 @@ def graded(course: Path, kind: str) -> tuple[dict, dict]:
     from course_utils.instructor.trusted.verdict import judge_answers, score_cell
 
     handed_in = submission(course, ASSIGNMENT, code=code_of(kind))
-    results = AnswerRun.start(handed_in, sandboxed=False, seconds=1.0).judged(judge_answers)
+    results = AnswerRun.start(handed_in, sandboxed=False, case_seconds=1.0, cell_seconds=5.0).judged(judge_answers)
     notebook = copy.deepcopy(handed_in)
     by_cell: dict[str, list] = {}
     for result in results:
