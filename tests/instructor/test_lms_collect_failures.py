@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from pathlib import Path
 
 import pytest
 from nbgrader_course import copy_course, course_env, submission

@@ -160,7 +160,7 @@ def test_the_command_writes_the_page_and_prints_a_summary(synthetic, tmp_path):
 # --- bad input -------------------------------------------------------------------------------
 
 def test_an_assignment_the_gradebook_does_not_know_stops_with_a_message(synthetic, tmp_path, capsys):
-    status = main([f"a9_missing", "--root", str(synthetic["course"]), "--output", str(tmp_path / "x.html")])
+    status = main(["a9_missing", "--root", str(synthetic["course"]), "--output", str(tmp_path / "x.html")])
     error = capsys.readouterr().err
     assert status == 2
     assert "assignment must be one the gradebook knows (a1_convolution, a2_pooling, a3_backprop), got 'a9_missing'" in error

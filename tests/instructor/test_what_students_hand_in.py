@@ -20,7 +20,6 @@ linked_notebook    its notebook is a symbolic link to the instructor's solution 
 from __future__ import annotations
 
 import base64
-import copy
 import csv
 import json
 import os
@@ -35,7 +34,6 @@ import pytest
 from nbgrader_course import (
     COURSE_ID,
     cell_text,
-    cell_with_grade_id,
     copy_course,
     course_env,
     gradebook_scores,
@@ -43,7 +41,7 @@ from nbgrader_course import (
     submission,
     submit,
 )
-from test_untrusted import PNG, SVG_WITH_SCRIPT, active_content
+from test_untrusted import SVG_WITH_SCRIPT, active_content
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("sandbox_works")]
 

@@ -19,22 +19,17 @@ folder name before it names a folder, and recorded values are type-checked befor
 
 from __future__ import annotations
 
-import errno
 import json
 import os
-import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from course_utils.grading.flags import METADATA_KEY
+from course_utils.instructor.untrusted.files import UnsafeFile, read_regular_file
+from course_utils.instructor.untrusted.ids import is_plain_name
 
 #: The largest notebook the report reads (a submission can be anything a student saved).
 MAX_NOTEBOOK_BYTES = 64 * 2**20
-#: What a student id (a folder name) may look like: no separator, not "." or "..".
-_PLAIN_NAME = re.compile(r"^(?!\.\.?$)[^/\\\x00]{1,255}$")
-
-
 class ReportError(Exception):
     """The report cannot be made as asked; the message says what to do. ``status`` is the
     command's exit status (2: a bad argument, 1: the course's data)."""
@@ -44,59 +39,20 @@ class ReportError(Exception):
         self.status = status
 
 
-def is_plain_name(name: str) -> bool:
-    """Can ``name`` (a student id, a notebook name) be one folder or file name, and nothing more?"""
-    return isinstance(name, str) and bool(_PLAIN_NAME.match(name))
-
-
 def read_json(base: Path, *parts: str, limit: int = MAX_NOTEBOOK_BYTES):
-    """The JSON in ``base/part/part/...``, each part a plain name, reached without following a
-    link at any step below ``base``; ``None`` if it is not there. Raises :class:`ReportError`
-    naming the file if it is a link, not a regular file, too large, or not valid JSON."""
-    where = Path(base, *parts)
-    if not all(is_plain_name(part) for part in parts):
-        raise ReportError(f"report: {where} is not a plain path under {base} (a name with '/' or '..')")
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    """The JSON in ``base/part/part/...`` (:func:`~course_utils.instructor.untrusted.files.read_regular_file`:
+    each part a plain name, no link followed, size-capped); ``None`` if it is not there. Raises
+    :class:`ReportError` naming the file if it is not read or not valid JSON."""
     try:
-        folder = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
-    except FileNotFoundError:
+        data = read_regular_file(base, *parts, limit=limit)
+    except UnsafeFile as error:
+        raise ReportError(f"report: {error}") from None
+    if data is None:
         return None
-    try:
-        for part in parts[:-1]:
-            try:
-                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0), dir_fd=folder)
-            except FileNotFoundError:
-                return None
-            except OSError as error:
-                if error.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise ReportError(f"report: {where} is not read: {Path(base, *parts[:parts.index(part) + 1])} "
-                                      "is a link or not a folder (a submission's links are never followed)") from None
-                raise
-            os.close(folder)
-            folder = inner
-        try:
-            handle = os.open(parts[-1], flags | getattr(os, "O_NONBLOCK", 0), dir_fd=folder)
-        except FileNotFoundError:
-            return None
-        except OSError as error:
-            if error.errno == errno.ELOOP:
-                raise ReportError(f"report: {where} is a link: a submission's links are never followed; "
-                                  "remove it or hand in the file itself") from None
-            raise
-    finally:
-        os.close(folder)
-    with os.fdopen(handle, "rb") as file:
-        info = os.fstat(file.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ReportError(f"report: {where} is not a regular file")
-        if info.st_size > limit:
-            raise ReportError(f"report: {where} has {info.st_size:,} bytes, more than the {limit:,} the "
-                              "report reads")
-        data = file.read(limit + 1)
     try:
         return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
-        raise ReportError(f"report: {where} is not a valid notebook (not valid JSON: {error}); "
+        raise ReportError(f"report: {Path(base, *parts)} is not a valid notebook (not valid JSON: {error}); "
                           "grade it again or remove it, then run the report again") from None
 
 

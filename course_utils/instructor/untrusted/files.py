@@ -10,6 +10,8 @@ expected owner), and only then copied; everything else is listed as skipped, wit
 
 * :func:`copy_submission`: a submission folder -> a new folder, regular files and folders only;
 * :func:`non_regular_entries`: what in a folder is not a regular file or folder;
+* :func:`read_regular_file`: one file under a folder, each step a plain name, no link followed,
+  size-capped (what the class report reads);
 * :func:`keep_only_regular_files`: nbgrader's ``pre_convert_hook`` for ``Autograde`` and
   ``GenerateFeedback`` (``nbgrader_config.py``): before nbgrader copies a submission's other files,
   every link, FIFO or device in it is removed and said, and a notebook that is a link is
@@ -23,6 +25,8 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from course_utils.instructor.untrusted.ids import is_plain_name
 
 CHUNK = 1 << 20
 #: What :func:`keep_only_regular_files` removed in this process, per (student, assignment) folder
@@ -133,6 +137,55 @@ def _copy_folder(folder_fd, destination: Path, prefix: str, owner, max_bytes, ig
             os.utime(destination / name, ns=(info.st_atime_ns, info.st_mtime_ns))
         finally:
             os.close(handle)
+
+
+class UnsafeFile(ValueError):
+    """A file that is not read: a link on the way, not a regular file, or too large."""
+
+
+def read_regular_file(base: str | os.PathLike, *parts: str, limit: int) -> bytes | None:
+    """The bytes of ``base/part/part/...``, each part a plain name (never ``..`` or with ``/``),
+    reached without following a link at any step below ``base``; ``None`` if it is not there.
+    Raises :class:`UnsafeFile` naming the file if a step is a link, it is not a regular file, or
+    it holds more than ``limit`` bytes."""
+    where = os.path.join(os.fspath(base), *parts)
+    if not all(is_plain_name(part) for part in parts):
+        raise UnsafeFile(f"{where} is not a plain path under {base} (a name with '/' or '..')")
+    try:
+        folder = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        return None
+    try:
+        for depth, part in enumerate(parts[:-1]):
+            try:
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder)
+            except FileNotFoundError:
+                return None
+            except OSError as error:
+                if error.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise UnsafeFile(f"{where} is not read: {os.path.join(os.fspath(base), *parts[:depth + 1])} "
+                                     "is a link or not a folder (a submission's links are never followed)") from None
+                raise
+            os.close(folder)
+            folder = inner
+        try:
+            handle = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise UnsafeFile(f"{where} is a link: a submission's links are never followed; remove it "
+                                 "or hand in the file itself") from None
+            raise
+    finally:
+        os.close(folder)
+    with os.fdopen(handle, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeFile(f"{where} is not a regular file")
+        if info.st_size > limit:
+            raise UnsafeFile(f"{where} has {info.st_size:,} bytes, more than the {limit:,} read")
+        return file.read(limit + 1)
 
 
 def removed_from(student: str, assignment: str) -> list[Skipped]:

@@ -58,3 +58,12 @@ def safe_display_name(text: str, limit: int = 80) -> str:
     ``>``, ``"``, ``&``, backquotes, NUL), at most ``limit`` characters."""
     text = "".join(ch for ch in str(text) if not unicodedata.category(ch).startswith("C"))
     return re.sub(r"[<>\"'`&\\]", "", text).strip()[:limit]
+
+
+_PLAIN_NAME = re.compile(r"^(?!\.\.?$)[^/\\\x00]{1,255}$")
+
+
+def is_plain_name(name) -> bool:
+    """Can ``name`` (a folder or a file name found on disk) be one name and nothing more: not
+    ``.`` or ``..``, no ``/``, ``\\`` or NUL? (Looser than a student id: any file name.)"""
+    return isinstance(name, str) and bool(_PLAIN_NAME.match(name))
