@@ -22,7 +22,7 @@ HUB_PYTHON ?= /usr/bin/python3.11
 HUB_FULL   ?=
 HUB_TOOL   := $(PYTHON) deploy/jupyterhub/course_hub.py
 
-.PHONY: lab-instructor test assignments grade benchmarks gpu-check help hub hub-teardown site site-serve student-kit
+.PHONY: lab-instructor test assignments grade report benchmarks gpu-check help hub hub-teardown site site-serve student-kit
 
 help:
 	@echo "make lab          set up .venv if needed and start JupyterLab on 127.0.0.1:$(PORT)"
@@ -35,6 +35,7 @@ help:
 	@echo "make student-kit  the folder and archive students get, without solutions/: _build/student-kit/"
 	@echo "make assignments  regenerate assignments/ (student versions) from solutions/"
 	@echo "make grade ASSIGNMENT=a1_convolution   autograde every submission in parallel"
+	@echo "make report ASSIGNMENT=a1_convolution  what the class got wrong, similar work: reports/a1_convolution.html"
 	@echo "make benchmarks   run the benchmark scripts in benchmarks/"
 	@echo "make gpu-check    lesson 05's training and speed ladder on 50,000 fake images (first thing on a GPU)"
 	@echo "make hub          (root) the course on a JupyterHub at http://localhost:$(HUB_PORT)/: an instructor, three students"
@@ -60,6 +61,11 @@ assignments: $(STAMP)
 grade: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=a1_convolution [JOBS=2] [NO_SANDBOX=1]  (several: ASSIGNMENT=\"a1_convolution a2_pooling\")"; exit 2; }
 	$(BIN)/python -m course_utils.instructor.autograde $(ASSIGNMENT) $(if $(JOBS),--jobs $(JOBS)) $(if $(NO_SANDBOX),--no-sandbox)
+
+# After make grade: one HTML page (reports/ASSIGNMENT.html) and a summary. NAMES=1 shows student ids.
+report: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make report ASSIGNMENT=a1_convolution [NAMES=1] [THRESHOLD=0.65]"; exit 2; }
+	$(BIN)/python -m course_utils.instructor.report $(ASSIGNMENT) $(if $(NAMES),--names) $(if $(THRESHOLD),--threshold $(THRESHOLD))
 
 benchmarks: $(STAMP)
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -59,24 +59,59 @@ c.OverwriteCells.add_missing_cells = True
 # `--no-sandbox` for `make grade`) grades without it, with partial tampering protection.
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, IgnorePattern,
-    OverwriteKernelspec, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, IgnorePattern, OverwriteKernelspec, SaveAutoGrades,
 )
 
 COURSE = "course_utils.instructor.trusted.preprocessors"
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIds, OverwriteKernelspec, f"{COURSE}.OverwriteCells", CheckCellMetadata,
+    ClearOutput, f"{COURSE}.DeduplicateIds", OverwriteKernelspec, f"{COURSE}.OverwriteCells",
+    CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
     f"{COURSE}.StartTrustedCheck", f"{COURSE}.Execute", IgnorePattern, ClearMetadataPreprocessor,
     f"{COURSE}.LimitOutput", f"{COURSE}.TrustedGrading", SaveAutoGrades, AssignLatePenalties,
-    CheckCellMetadata,
+    CheckCellMetadata, f"{COURSE}.SanitizeViews",
 ]
 # Each function's points are split over named groups of checks (the assignment's text shows the
 # split) and the trusted verdict gives the share of groups passed. False: all or nothing.
 c.TrustedGrading.partial_credit = True
-# Seconds one graded function may take in the checking process (its cells and all its cases).
-c.StartTrustedCheck.function_seconds = c.TrustedGrading.function_seconds = 6
+# Time in the checking process is judged as the kernel judges it: each cell above a test cell
+# gets the kernel's limit (c.Execute.timeout, above), and all of one function's cases 6 s.
+c.TrustedCheck.case_seconds = 6
+
+# --- what a student hands in never runs, reads or writes outside its own grade ----------------
+# (course_utils/instructor/untrusted/ and exchange/; the security model in docs/)
+# Only regular files travel: before nbgrader copies a submission's other files into autograded/
+# (and autograded/ into feedback/), every symbolic link, FIFO or device in it is removed and said;
+# a notebook that is a link is refused for that student.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+
+from course_utils.instructor.untrusted.files import keep_only_regular_files  # noqa: E402
+from course_utils.instructor.untrusted.pages import protect_feedback_files  # noqa: E402
+
+c.Autograde.pre_convert_hook = keep_only_regular_files
+c.GenerateFeedback.pre_convert_hook = keep_only_regular_files
+# No script from a submission runs in any view: the autograded notebook is sanitized (the last
+# autograde step above), so is the feedback, nbconvert cleans HTML again as it renders, and each
+# feedback file carries a Content-Security-Policy (Formgrader's page gets one from the course's
+# server extension, course_utils.instructor.untrusted.pages).
+# The feedback shows each test cell without its hidden-tests block (nbgrader's default shows it).
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor,
+                                    f"{COURSE}.SanitizeViews"]
+c.GenerateFeedback.post_convert_hook = protect_feedback_files
+c.HTMLExporter.sanitize_html = True
+# The exchange (a shared machine, the JupyterHub): a submission belongs to the Unix user who wrote
+# it, its time is when it reached the exchange, and only its regular files are collected.
+c.ExchangeFactory.submit = "course_utils.instructor.exchange.submit.ExchangeSubmit"
+c.ExchangeFactory.collect = "course_utils.instructor.exchange.collect.ExchangeCollect"
+# Grades open safely in a spreadsheet: no cell of nbgrader's grades.csv is ever a formula.
+c.ExportApp.plugin_class = "course_utils.instructor.lms.grades_csv.GradesCsvExporter"
+
+# `nbgrader validate` of a path that names no notebook is an error, not a silent success.
+from course_utils.grading.validate import refuse_missing_notebooks  # noqa: E402
+
+refuse_missing_notebooks()
 
 # --- collecting downloads from a learning platform (nbgrader zip_collect) ----------------------
 # Put the downloaded zip archives or files in downloaded/<assignment>/archive/ and run

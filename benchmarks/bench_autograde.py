@@ -2,6 +2,7 @@
 side by side in one run, with and without the sandbox and the trusted check.
 
     .venv/bin/python benchmarks/bench_autograde.py [--students 20] [--jobs 2] [--quick]
+                                                   [--section 24] [--only-section]
 
 Builds a throwaway course (the repository's nbgrader_config.py and solutions/, released) and hands
 in both assignments for every student -- most correct, every fourth with a typical bug
@@ -20,6 +21,11 @@ The same submissions are graded in copies of the course:
 * ``plain --jobs N``: the parallel autograde with nbgrader's own pipeline (what the trusted check
   and the sandbox add, seen from the parallel side).
 
+First, a small section (``--section 24``: 23 students' a2_pooling and one submission that never
+returns), where what a run costs whatever its size weighs most: plain serial nbgrader against
+the parallel autograde, and the parallel run's fixed cost (its wall time less the students'
+grading seconds shared by the workers). Then the class above.
+
 Prints wall seconds, seconds per submission and the speed-up over plain serial nbgrader, and the
 machine's load average (other work slows every run). Target (issue 13): the sandboxed and trusted
 ``--jobs 2`` at least 1.7x faster than plain serial ``nbgrader autograde``.
@@ -28,6 +34,7 @@ machine's load average (other work slows every run). Target (issue 13): the sand
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -64,7 +71,22 @@ def parse_args():
     parser.add_argument("--students", type=int, default=20, help="each hands in both assignments")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="only plain serial and the sandboxed --jobs N")
+    parser.add_argument("--section", type=int, default=24,
+                        help="submissions of the small-section case (a2 only, one of them hangs); 0: skip it")
+    parser.add_argument("--only-section", action="store_true", help="only the small-section case")
     return parser.parse_args()
+
+
+def hand_in_section(course: Path, students: list[str]) -> None:
+    """One assignment (a2_pooling) for a small section: every fourth student forgets the stride,
+    and one more submission never returns."""
+    a2 = solution_code("a2_pooling")
+    bug = {"max_pool2d": mutate(a2["max_pool2d"], "top, left = y * stride, x_ * stride", "top, left = y, x_")}
+    hang = mutate(a2["max_pool2d"], "    if stride is None:", "    while True:\n        pass\n    if stride is None:")
+    submit(course, "a2_pooling", {
+        student: submission(course, "a2_pooling", code=bug if index % 4 == 3 else None)
+        for index, student in enumerate(students)})
+    submit(course, "a2_pooling", {"zz_hang": submission(course, "a2_pooling", code={"max_pool2d": hang})})
 
 
 def hand_in(course: Path, students: list[str]) -> None:
@@ -99,6 +121,49 @@ def timed(command: list[str], course: Path, ok_codes=(0,)) -> float:
     return seconds
 
 
+def fixed_cost(course: Path, wall: float, jobs: int) -> float:
+    """Seconds of a parallel run not spent grading a student on some worker: the wall time less
+    the students' grading seconds (``.autograde`` records) shared by the workers -- starting the
+    workers and nbgrader's import, reading the course, the idle tail while one worker still
+    grades (a hang), stopping."""
+    seconds = sum(json.loads(path.read_text())["seconds"] for path in (course / ".autograde").glob("*/*.json"))
+    return wall - seconds / jobs
+
+
+def section(args) -> None:
+    """The small-section case: ``args.section`` submissions of a2_pooling, one of which hangs."""
+    students = [f"student{index:03d}" for index in range(args.section - 1)]
+    with tempfile.TemporaryDirectory(prefix="bench-section-") as scratch:
+        base = new_course(Path(scratch) / "base", assignments=("a2_pooling",))
+        hand_in_section(base, students)
+        runs = {name: Path(scratch) / name for name in ("plain_serial", "course_jobs")}
+        for name, course in runs.items():
+            shutil.copytree(base, course)
+            if name == "plain_serial":
+                with open(course / "nbgrader_config.py", "a") as config:
+                    config.write(PLAIN_PIPELINE)
+        load_before = os.getloadavg()
+        serial_wall = timed([sys.executable, "-m", "nbgrader", "autograde", "a2_pooling"], runs["plain_serial"])
+        jobs_wall = timed(parallel("a2_pooling", jobs=args.jobs), runs["course_jobs"])
+        fixed = fixed_cost(runs["course_jobs"], jobs_wall, args.jobs)
+        load_after = os.getloadavg()
+    print(f"small section: {args.section} submissions of a2_pooling ({len(students)} students, every fourth "
+          "forgets the stride, and one submission that never returns)")
+    print(f"machine: {describe()}; 1-minute load average {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    print()
+    print(f"| {'run':<66} | {'wall s':>7} | {'s / submission':>14} | {'speed-up':>8} |")
+    print(f"|{'-' * 68}|{'-' * 9}|{'-' * 16}|{'-' * 10}|")
+    for label, wall in (("serial `nbgrader autograde`, nbgrader's own pipeline", serial_wall),
+                        (f"`instructor.autograde --jobs {args.jobs}` (sandbox + trusted)", jobs_wall)):
+        print(f"| {label:<66} | {wall:7.1f} | {wall / args.section:14.2f} | {serial_wall / wall:7.2f}x |")
+    print()
+    print(f"fixed cost of the parallel run: {fixed:.1f} s of {jobs_wall:.1f} s (wall time not spent grading "
+          "a student on a worker: start, nbgrader's import, reading the course, the idle tail, stopping)")
+    print(f"target: the sandboxed, trusted --jobs {args.jobs} at least 1.8x plain serial nbgrader on a small "
+          f"section: {serial_wall / jobs_wall:.2f}x")
+    print()
+
+
 def serial(course: Path) -> float:
     return sum(timed([sys.executable, "-m", "nbgrader", "autograde", assignment], course)
                for assignment in ASSIGNMENTS)
@@ -106,6 +171,10 @@ def serial(course: Path) -> float:
 
 def main() -> int:
     args = parse_args()
+    if args.section:
+        section(args)
+    if args.only_section:
+        return 0
     students = [f"student{index:03d}" for index in range(args.students)]
     count = len(students) * len(ASSIGNMENTS) + 1
     with tempfile.TemporaryDirectory(prefix="bench-autograde-") as scratch:
@@ -128,6 +197,7 @@ def main() -> int:
             "plain_jobs": lambda course: timed(parallel(*ASSIGNMENTS, jobs=args.jobs), course),
         }
         seconds = {name: commands[name](course) for name, course in runs.items()}
+        fixed = fixed_cost(runs["course_jobs"], seconds["course_jobs"], args.jobs)
         load_after = os.getloadavg()
 
     print(f"autograde of {count} submissions ({len(students)} students x {len(ASSIGNMENTS)} assignments, "
@@ -151,6 +221,7 @@ def main() -> int:
     print()
     print(f"target: the sandboxed, trusted --jobs {args.jobs} at least 1.7x plain serial nbgrader: "
           f"{seconds['plain_serial'] / seconds['course_jobs']:.2f}x")
+    print(f"fixed cost of the parallel run: {fixed:.1f} s of {seconds['course_jobs']:.1f} s")
     if "plain_jobs" in seconds:
         added = (seconds["course_jobs"] - seconds["plain_jobs"]) / count
         sandbox = (seconds["course_jobs"] - seconds["course_jobs_no_sandbox"]) / count

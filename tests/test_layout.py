@@ -10,8 +10,10 @@ Four layers (docs/layout.md), each importing only the layers before it in this l
 Inside a layer, the modules form a one-way graph too: no import circle anywhere (imports inside
 functions count: a circle hidden in a function is still a circle), and each explorer in
 ``widgets/`` imports only ``widgets.base`` and the lessons' modules it draws with. The
-instructor layer is rooms: ``sandbox/`` (no grading at all), ``trusted/`` (may use the sandbox),
-``lms/`` (uses neither), and the commands at its top, which may use them all.
+instructor layer is rooms: ``untrusted/`` (what a student hands in, handled safely; imports no
+other room), ``sandbox/`` (no grading at all), ``trusted/`` (may use the sandbox), ``lms/`` and
+``exchange/`` (use neither), ``report/`` (reads what grading recorded: uses ``lms``), and the
+commands at its top, which may use them all.
 The import graph is read from the source (``ast``), so a lazy import cannot hide an arrow.
 """
 
@@ -29,7 +31,8 @@ import course_utils
 PACKAGE = Path(course_utils.__file__).parent
 LAYERS = ("lessons", "cifar10", "grading", "instructor")
 #: The instructor layer's rooms, and the rooms each may import (the commands at the top: all).
-ROOMS = {"sandbox": set(), "trusted": {"sandbox"}, "lms": set()}
+ROOMS = {"untrusted": set(), "sandbox": set(), "trusted": {"sandbox", "untrusted"}, "lms": {"untrusted"},
+         "exchange": {"untrusted"}, "report": {"lms", "untrusted"}}
 #: What an explorer may import from the course (besides widgets.base).
 EXPLORER_MAY_IMPORT = ("course_utils.plotting", "course_utils.reference", "course_utils.images",
                        "course_utils.kernels")
@@ -103,11 +106,15 @@ def test_imports_only_go_down_the_layers(module):
 
 
 def room(module: str) -> str | None:
-    """``sandbox``, ``trusted`` or ``lms`` for a module in that room of the instructor layer;
-    ``"commands"`` for the instructor layer's top-level modules; None outside the layer."""
+    """``sandbox``, ``trusted``, ``lms`` or ``report`` for a module in that room of the instructor layer;
+    ``"commands"`` for the instructor layer's top-level modules and a room's ``__main__`` (``python
+    -m course_utils.instructor.report`` is a command that lives beside its room); None outside the
+    layer."""
     parts = module.split(".")
     if parts[:2] != ["course_utils", "instructor"]:
         return None
+    if parts[-1] == "__main__":
+        return "commands"
     return parts[2] if len(parts) > 3 or (len(parts) == 3 and parts[2] in ROOMS) else "commands"
 
 

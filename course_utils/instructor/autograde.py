@@ -51,6 +51,7 @@ from tqdm.auto import tqdm
 
 from course_utils.grading import flags
 from course_utils.instructor.course import find_course_root, with_venv_on_path
+from course_utils.instructor.untrusted.ids import is_safe_student_id
 
 STATE_DIR = ".autograde"  # git-ignored; one JSON record per graded student
 SURVEY_TIMEOUT = 600.0  # seconds for a worker to start and read the course
@@ -276,19 +277,19 @@ def autograde(assignments: str | list[str], root: Path | str | None = None, jobs
     """
     assignments = [assignments] if isinstance(assignments, str) else list(dict.fromkeys(assignments))
     root = find_course_root(root)
-    if sandbox:
-        from course_utils.instructor.sandbox.bubblewrap import sandbox_available
-
-        available, message = sandbox_available()
-        if not available:
-            raise SystemExit(f"autograde: {message}\nOr grade without the sandbox (tampering "
-                             "protection partial): add --no-sandbox.")
     jobs = jobs or os.cpu_count() or 1
     env = worker_environment(jobs, sandbox)
     workers = [Worker(root, env, root / STATE_DIR / f"worker-{index + 1}.log") for index in range(jobs)]
     for worker in workers:  # all import nbgrader at once, while the first one reads the course
         worker.start()
     try:
+        if sandbox:  # tried while the workers import nbgrader (a fixed cost of every run otherwise)
+            from course_utils.instructor.sandbox.bubblewrap import sandbox_available
+
+            available, message = sandbox_available()
+            if not available:
+                raise SystemExit(f"autograde: {message}\nOr grade without the sandbox (tampering "
+                                 "protection partial): add --no-sandbox.")
         todo = plan(workers[0], root, assignments, students, redo, retry_failed)
     except BaseException:
         for worker in workers:
@@ -394,6 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    for name in [*(args.student or []), *args.assignment]:
+        if not is_safe_student_id(name):
+            parser.error(f"{name!r} is not an id: students and assignments are plain names, never paths")
     signal.signal(signal.SIGTERM, _interrupt)
     start = time.perf_counter()
     try:

@@ -198,8 +198,15 @@ def grade(api, db_url: str, assignment: str, student: str) -> dict:
     """``nbgrader autograde assignment --student student --force``, through nbgrader's API."""
     from nbgrader.api import Gradebook
 
+    from course_utils.instructor.untrusted.files import removed_from
+
     result = api.autograde(assignment, student, force=True, create=True)
+    removed = removed_from(student, assignment)
     if not result["success"]:
+        refused = [entry for entry in removed if entry.path.endswith(".ipynb")]
+        if refused:
+            return {"success": False, "reason": "; ".join(
+                f"refused: {entry.path} is {entry.why}, not a notebook the student wrote" for entry in refused)}
         return {"success": False, "reason": failure_reason(result.get("log", "") + "\n" + result.get("error", ""))}
     with Gradebook(db_url, course_id=api.coursedir.course_id) as gradebook:
         submission = gradebook.find_submission(assignment, student)

@@ -37,6 +37,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -282,7 +283,8 @@ def create_exchange(settings: Settings) -> None:
                         not own
     course   instructor 0755  made here, so no student can create it first and own the course
     outbound instructor 0755  released assignments: everyone reads, only the instructor writes
-    inbound  instructor 2733  submissions: everyone may add one, nobody but the instructor lists
+    inbound  instructor 3733  submissions: everyone may add one, nobody but the instructor lists;
+                              the sticky bit: no one renames or deletes another's folder
     feedback instructor 0711  feedback files named by a hash only their student knows
     """
     root = Path(settings.exchange)
@@ -291,7 +293,7 @@ def create_exchange(settings: Settings) -> None:
     root.chmod(0o1777)
     course = root / settings.course_id
     uid, gid = _ids(settings.instructor)
-    for path, mode in ((course, 0o755), (course / "outbound", 0o755), (course / "inbound", 0o2733),
+    for path, mode in ((course, 0o755), (course / "outbound", 0o755), (course / "inbound", 0o3733),
                        (course / "feedback", 0o711)):
         path.mkdir(exist_ok=True)
         os.chown(path, uid, gid)
@@ -319,6 +321,38 @@ def create_course_folder(settings: Settings, source: Path = REPO) -> None:
     uid, gid = _ids(settings.instructor)
     for path in [course, *course.rglob("*")]:
         os.chown(path, uid, gid, follow_symlinks=False)
+
+
+def readable_by_others(path: Path) -> list[Path]:
+    """``path`` and what is below it that a user other than its owner (and group) could read:
+    every folder on the way searchable by others, and the entry itself readable by others."""
+    if not all(os.stat(parent).st_mode & 0o001 for parent in path.parents if parent != Path("/")):
+        return []  # a folder above it is closed to others
+    found = []
+    for current, folders, files in os.walk(path):
+        for name in [current, *(os.path.join(current, entry) for entry in folders + files)]:
+            mode = os.lstat(name).st_mode
+            if mode & 0o004 and not stat.S_ISLNK(mode):
+                found.append(Path(name))
+    return found
+
+
+def protect_solutions(source: Path = REPO) -> list[str]:
+    """The repository the hub is set up from holds every answer and hidden test (``solutions/``,
+    and git's history of it): on a machine shared with students, nobody but its owner may read
+    them. Folders and files other users could read are closed (``chmod -R go-rwx``), and this
+    says so; returns what was closed."""
+    closed = []
+    for name in ("solutions", ".git"):
+        path = source / name
+        if path.exists() and readable_by_others(path):
+            run(["chmod", "-R", "go-rwx", str(path)])
+            closed.append(str(path))
+    for path in closed:
+        say(f"closed {path} to other users (chmod -R go-rwx): it holds the solutions and hidden tests, and "
+            "students log in to this machine. Keep the course repository in a folder only you can read "
+            "(e.g. /root/cnn-course, or a home of mode 0700).")
+    return closed
 
 
 def install_config_layers(settings: Settings) -> None:
@@ -364,6 +398,7 @@ def setup(settings: Settings, source: Path = REPO) -> dict:
     install_proxy(settings)
     timings["proxy"] = round(time.monotonic() - started, 1)
     started = time.monotonic()
+    protect_solutions(source)
     create_users(settings)
     create_exchange(settings)
     create_course_folder(settings, source)
@@ -504,13 +539,36 @@ def teardown(settings: Settings, purge: bool = False) -> None:
         pass
     shutil.rmtree(settings.etc, ignore_errors=True)
     shutil.rmtree(settings.state, ignore_errors=True)
+    leftovers = Path(settings.dir) / LEFTOVERS
     if purge:
-        shutil.rmtree(settings.env, ignore_errors=True)
-        shutil.rmtree(Path(settings.dir) / "proxy", ignore_errors=True)
-        try:
-            Path(settings.dir).rmdir()
-        except OSError:
-            pass
+        purge_environment(settings.dir, settings.env)
+    else:  # what a later `teardown --purge` removes, now that the settings are gone
+        write_private(leftovers, json.dumps({"env": settings.env}))
+
+
+LEFTOVERS = "leftovers.json"
+
+
+def purge_environment(folder: str, env: str) -> None:
+    """Remove the shared environment, the proxy and ``folder`` itself if nothing else is in it."""
+    shutil.rmtree(env, ignore_errors=True)
+    shutil.rmtree(Path(folder) / "proxy", ignore_errors=True)
+    (Path(folder) / LEFTOVERS).unlink(missing_ok=True)
+    try:
+        Path(folder).rmdir()
+    except OSError:
+        pass
+
+
+def purge_leftovers(folder: str) -> None:
+    """``teardown --purge`` after a plain ``teardown``: the environment and proxy it left."""
+    leftovers = Path(folder) / LEFTOVERS
+    env = json.loads(leftovers.read_text())["env"] if leftovers.is_file() else str(Path(folder) / "env")
+    if not (Path(env).exists() or (Path(folder) / "proxy").exists()):
+        say(f"nothing to remove in {folder}: no hub, no environment")
+        return
+    purge_environment(folder, env)
+    say(f"removed the environment {env} and the proxy that the earlier teardown kept")
 
 
 def run_foreground(settings: Settings) -> int:
@@ -560,6 +618,12 @@ def main(argv: list[str] | None = None) -> int:
         for part, seconds in setup(settings).items():
             say(f"{part}: {seconds} s")
         say(f"set up in {settings.dir}; start it with `course_hub.py run --dir {settings.dir}`")
+        return 0
+    if args.command == "teardown" and not (Path(args.dir) / "state" / "settings.json").is_file():
+        if args.purge:  # a plain teardown before: its environment and proxy are still there
+            purge_leftovers(args.dir)
+            return 0
+        say(f"no hub set up in {args.dir} (nothing to tear down)")
         return 0
     settings = Settings.load(args.dir)
     if args.command == "run":

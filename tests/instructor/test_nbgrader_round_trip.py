@@ -155,7 +155,10 @@ def test_every_student_gets_feedback_html(course):
         for student in course["students"][assignment]:
             page = course["path"] / "feedback" / student / assignment / f"{assignment}.html"
             assert page.exists(), f"no feedback for {student}/{assignment}"
-            assert "<html" in page.read_text()[:2000].lower()
+            text = page.read_text()
+            assert "<html" in text[:2000].lower()
+            # the test cells as the student got them: never the hidden tests' block
+            assert "BEGIN HIDDEN TESTS" not in text and "hidden</span><span class=\"o\">=" not in text
     bug_page = " ".join((course["path"] / "feedback" / "bug" / "a1_convolution" / "a1_convolution.html").read_text().split())
     assert "hard-coded to 1" in bug_page  # the student reads what is probably wrong
 

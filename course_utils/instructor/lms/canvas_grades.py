@@ -22,7 +22,8 @@ One row per student, in Canvas's layout (Grades -> Import):
   its order, then anyone in the gradebook the roster lacks; without a roster, from the gradebook
   (name, ``lms_user_id`` as ID, the nbgrader id as SIS Login ID);
 * ``assignment_columns`` renames assignment columns, e.g. to Canvas's ``"A1 Convolution (4321)"``
-  so that the import fills that existing assignment.
+  so that the import fills that existing assignment;
+* no cell is ever a formula (a name starting with ``=`` gets a leading ``'``).
 
 Reads the gradebook only through nbgrader's API (``Gradebook``) that ``nbgrader export`` opens.
 """
@@ -38,6 +39,7 @@ from nbgrader.plugins import ExportPlugin
 from traitlets import Bool, Dict, Unicode
 
 from course_utils.instructor.lms.roster import COLUMNS, CourseRoster, Roster
+from course_utils.instructor.untrusted.spreadsheet import spreadsheet_row
 
 
 def points(value: float | None) -> str:
@@ -150,5 +152,5 @@ class CanvasGradesExporter(CourseRoster, ExportPlugin):
             columns=dict(self.assignment_columns), cell_order=released_cell_order(release),
         )
         with open(destination, "w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerows(table)
+            csv.writer(handle).writerows(spreadsheet_row(row) for row in table)  # never a formula
         self.log.info("Wrote %d students' grades in Canvas's import format to %s", len(table) - 2, destination)

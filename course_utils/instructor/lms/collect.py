@@ -19,99 +19,43 @@ gradebook (only fields that are empty there), and exits with status 1 if a noteb
 placed (everyone else is collected). To run after nbgrader's copying it wraps the running app's
 ``process_extracted_files`` (nbgrader 0.9 has no hook there).
 
-The extractor unpacks zip and tar archives, archives inside them too, each into a folder named
-after it, keeping each file's time from the archive (nbgrader's own sets it to the extraction
-time, which would make "the newest file" meaningless) and mending file names that a zip stored in
-UTF-8 without saying so.
+The extractor (:mod:`~course_utils.instructor.lms.unpack`) unpacks each archive on its own, so
+an archive that is damaged, too large, nested too deep, or full of links costs that archive only:
+it is named in the table as NOT PLACED, with the reason, and everyone else is collected.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tarfile
-import time
-import zipfile
 from pathlib import Path, PurePosixPath
 
 from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin
 from nbgrader.utils import find_all_notebooks
-from traitlets import Unicode
+from traitlets import Int, Unicode
 
+from course_utils.instructor.lms.names import describe
 from course_utils.instructor.lms.plan import Plan, format_report, plan_collection
-from course_utils.instructor.lms.names import archive_stem, describe, is_archive
 from course_utils.instructor.lms.roster import CourseRoster
-
-NESTED_ARCHIVES = 5  # how deep archives inside archives are unpacked
-
+from course_utils.instructor.lms.unpack import Limits, Unpacked, unpack_download
+from course_utils.instructor.untrusted.ids import safe_display_name
 
 class LmsExtractor(ExtractorPlugin):
-    """Unpack ``downloaded/<id>/archive/`` into ``downloaded/<id>/extracted/``, keeping file times."""
+    """Unpack ``downloaded/<id>/archive/`` into ``downloaded/<id>/extracted/``
+    (:mod:`~course_utils.instructor.lms.unpack`: each archive on its own, regular files only,
+    capped while extracting, file times kept); what it did goes to the collector."""
+
+    max_bytes = Int(Limits.max_bytes, help="Bytes one archive, with every archive nested in it, may "
+                    "expand to; past it, that archive is not unpacked (and says so).").tag(config=True)
+    max_files = Int(Limits.max_files, help="Files one archive, with every archive nested in it, may "
+                    "hold.").tag(config=True)
+    max_depth = Int(Limits.max_depth, help="How deep archives inside archives are unpacked.").tag(config=True)
 
     def extract(self, archive_path: str, extracted_path: str) -> None:
-        archive_root, extracted_root = Path(archive_path), Path(extracted_path)
-        sources = sorted(path for path in archive_root.rglob("*") if path.is_file())
-        if not sources:
+        archive_root = Path(archive_path)
+        if not any(path.is_file() for path in archive_root.rglob("*")):
             self.log.warning("No files found in directory: %s", archive_root)
-        for source in sources:
-            folder = extracted_root / source.parent.relative_to(archive_root)
-            folder.mkdir(parents=True, exist_ok=True)
-            if is_archive(source.name):
-                self.log.info("Unpacking %s", source)
-                unpack(source, folder / archive_stem(source.name), self.log)
-            else:
-                shutil.copy2(source, folder / source.name)
-
-
-def unpack(archive: Path, folder: Path, log, depth: int = 0) -> None:
-    """Unpack ``archive`` into ``folder``, then every archive found in it into a folder beside it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        if archive.name.lower().endswith(".zip"):
-            _unzip(archive, folder, log)
-        else:
-            with tarfile.open(archive) as bundle:
-                bundle.extractall(folder, filter="data")
-    except (zipfile.BadZipFile, tarfile.TarError, OSError) as error:
-        raise ValueError(f"{archive}: cannot unpack it ({error}); download it again") from error
-    if depth < NESTED_ARCHIVES:
-        for nested in sorted(path for path in folder.rglob("*") if path.is_file() and is_archive(path.name)):
-            unpack(nested, nested.parent / archive_stem(nested.name), log, depth + 1)
-
-
-def _unzip(archive: Path, folder: Path, log) -> None:
-    with zipfile.ZipFile(archive) as bundle:
-        for info in bundle.infolist():
-            name = info.filename
-            if not info.flag_bits & 0x800:  # not marked UTF-8: Python read it as cp437
-                try:
-                    name = name.encode("cp437").decode("utf-8")
-                except (UnicodeEncodeError, UnicodeDecodeError):
-                    pass
-            parts = PurePosixPath(name.replace("\\", "/")).parts
-            if not parts or parts[0] == "/" or ".." in parts:
-                log.warning("Skipped %r in %s: a path outside the archive's folder", name, archive)
-                continue
-            target = folder.joinpath(*parts)
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with bundle.open(info) as source, open(target, "wb") as copy:
-                shutil.copyfileobj(source, copy)
-            stamp = time.mktime(info.date_time + (0, 0, -1))
-            os.utime(target, (stamp, stamp))
-
-
-def archive_folders(archive_root: Path, extracted_root: Path) -> set[PurePosixPath]:
-    """The folders (relative to ``extracted_root``) that archives were unpacked into."""
-    folders = set()
-    for root in (archive_root, extracted_root):
-        for path in root.rglob("*") if root.is_dir() else ():
-            if path.is_file() and is_archive(path.name):
-                folders.add(PurePosixPath(path.parent.relative_to(root).as_posix()) / archive_stem(path.name))
-    return folders
+        limits = Limits(self.max_bytes, self.max_files, self.max_depth)
+        self.parent.course_unpacked = unpack_download(archive_root, Path(extracted_path), limits, self.log)
 
 
 class LmsCollector(CourseRoster, FileNameCollectorPlugin):
@@ -158,7 +102,8 @@ class LmsCollector(CourseRoster, FileNameCollectorPlugin):
             roster = self.load_roster(coursedir.root)
         except (OSError, ValueError) as error:
             app.fail(f"Roster (c.CourseRoster.path): {error}")
-        folders = archive_folders(Path(app._format_collect_path(app.archive_directory)), extracted)
+        unpacked = getattr(app, "course_unpacked", None) or Unpacked()
+        folders = unpacked.folders
         files = sorted(PurePosixPath(path.relative_to(extracted).as_posix())
                        for path in extracted.rglob("*") if path.is_file()) if extracted.is_dir() else []
         self.plan = plan_collection(
@@ -166,6 +111,7 @@ class LmsCollector(CourseRoster, FileNameCollectorPlugin):
             assignment=assignment, roster=roster, duedate=self._duedate(), zone=self.timezone,
             mtime=lambda path: (extracted / path).stat().st_mtime,
             same_content=lambda a, b: (extracted / a).read_bytes() == (extracted / b).read_bytes(),
+            refused=unpacked.refused, skipped=unpacked.skipped,
         )
         for outcome in self.plan.collected:
             info = {"student_id": outcome.student, "file_id": outcome.notebook}
@@ -221,8 +167,9 @@ class LmsCollector(CourseRoster, FileNameCollectorPlugin):
                     record = gradebook.find_student(student.student_id)
                 except MissingEntry:
                     record = None
-                known = {"first_name": student.first_name, "last_name": student.last_name,
-                         "lms_user_id": student.lms_user_id}
+                known = {"first_name": safe_display_name(student.first_name),
+                         "last_name": safe_display_name(student.last_name),
+                         "lms_user_id": safe_display_name(student.lms_user_id)}  # shown by Formgrader
                 fields = {key: value for key, value in known.items()
                           if value and not getattr(record, key, None)}
                 if record is None or fields:

@@ -87,12 +87,13 @@ def place(owner: Owner, roster: Roster | None) -> Placement:
     """The nbgrader student id for ``owner``: the roster's, when the roster has exactly one row
     for them; otherwise the platform's stable id (Canvas user id, Blackboard username, the id as
     written, or for Moodle, whose participant ids change per assignment, the name)."""
-    if owner.platform == "Canvas":
-        own_id = owner.key
-    else:
-        own_id = safe_id(owner.name if owner.platform == "Moodle" else owner.key).lower()
+    written = owner.key if owner.platform != "Moodle" else owner.name
+    own_id = owner.key if owner.platform == "Canvas" else safe_id(written).lower()
     if roster is None:
-        return Placement(own_id)
+        if not own_id:
+            return Placement("", error=f"{written!r} is not a usable student id (a name, never a path)")
+        mapped = f"id {written!r} written as {own_id!r}" if owner.platform == "name" and own_id != written.lower() else ""
+        return Placement(own_id, note=mapped)
     note = ""
     if owner.platform == "Canvas":
         entries = roster.with_key(owner.key, columns="ID")
@@ -113,6 +114,9 @@ def place(owner: Owner, roster: Roster | None) -> Placement:
         who = owner.name or owner.key
         return Placement("", error=f"{who!r} matches {len(entries)} roster students: "
                                    + ", ".join(entry.described() for entry in entries))
+    if not own_id:
+        return Placement("", error=f"{written!r} is not on the roster and not a usable student id "
+                                   "(a name, never a path)")
     return Placement(own_id, note="not on the roster")
 
 
@@ -135,11 +139,13 @@ def plan_collection(
     duedate: datetime | None = None, zone: str = "UTC",
     mtime: Callable[[PurePosixPath], float] = lambda path: 0.0,
     same_content: Callable[[PurePosixPath, PurePosixPath], bool] = lambda a, b: False,
+    refused: dict[PurePosixPath, str] | None = None, skipped: dict[PurePosixPath, str] | None = None,
 ) -> Plan:
     """Decide every file's fate (see the module docstring).
 
     ``zone``: the time zone of Blackboard's attempt times. ``duedate``: the gradebook's, naive
-    UTC, or None. ``mtime`` and ``same_content`` read the extracted files.
+    UTC, or None. ``mtime`` and ``same_content`` read the extracted files. ``refused``: archives
+    that could not be unpacked (NOT PLACED, with why); ``skipped``: entries left inside archives.
     """
     plan = Plan(assignment, [], roster=roster, duedate=duedate)
     outcomes = {}
@@ -184,6 +190,12 @@ def plan_collection(
             continue
         _choose(plan, outcomes, versions, notebook, zone, mtime, same_content)
     plan.outcomes = [outcomes[fact.path] for fact in facts]
+    for path, why in sorted((refused or {}).items()):  # nothing of it was unpacked: needs the instructor
+        outcome = outcomes.get(path) or Outcome(path, "not placed")
+        outcome.status, outcome.detail, outcome.student = "not placed", why, ""
+        if path not in outcomes:
+            plan.outcomes.append(outcome)
+    plan.outcomes += [Outcome(path, "skipped", f"left in its archive: {why}") for path, why in sorted((skipped or {}).items())]
     return plan
 
 
@@ -251,6 +263,13 @@ def _choose(plan, outcomes, versions, notebook, zone, mtime, same_content) -> No
         student.lms_user_id = owner.key
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line: a newline, a tab or any other control character in a file name is
+    shown escaped (``\\n``), so that every file keeps its one row."""
+    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
+
+
 def format_report(plan: Plan, roster_source: str = "") -> str:
     """The table of every file, then who submitted nothing and what needs the instructor."""
     roster = (f"roster {roster_source}: {len(plan.roster)} students" if plan.roster is not None
@@ -261,8 +280,8 @@ def format_report(plan: Plan, roster_source: str = "") -> str:
     for outcome in plan.outcomes:
         result = outcome.detail if outcome.status != "not placed" else f"NOT PLACED: {outcome.detail}"
         if outcome.status == "skipped":
-            result = f"skipped: {result}" if not result.startswith("archive") else result
-        rows.append((str(outcome.path), outcome.student or "-", result))
+            result = f"skipped: {result}" if not result.startswith(("archive", "left in")) else result
+        rows.append((one_line(str(outcome.path)), one_line(outcome.student) or "-", one_line(result)))
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     rows.insert(1, ("-" * widths[0], "-" * widths[1], "-" * 6))
     lines += [f"{file:<{widths[0]}}  {student:<{widths[1]}}  {result}".rstrip()

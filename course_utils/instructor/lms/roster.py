@@ -14,8 +14,9 @@ is; any other CSV with these headers does too (extra columns are ignored):
 
 ``Student`` and at least one of the three id columns are required. Each row's nbgrader student
 id is its ``SIS Login ID`` (``CourseRoster.student_id_column`` chooses another column), or the
-first non-blank of ``SIS Login ID``, ``SIS User ID``, ``ID``, with characters other than letters,
-digits, ``.``, ``@``, ``-`` and ``_`` replaced by ``_``. Canvas's "Points Possible" row is skipped.
+first non-blank of ``SIS Login ID``, ``SIS User ID``, ``ID``, made a plain name: characters other
+than letters, digits, ``.``, ``@``, ``-`` and ``_`` replaced by ``_``, and leading and trailing
+punctuation removed (an id is a folder name, never a path: ``..`` is refused). Canvas's "Points Possible" row is skipped.
 
 Configured once for every nbgrader command that reads it (``nbgrader_config.py``):
 
@@ -32,14 +33,17 @@ from pathlib import Path
 from traitlets import Unicode
 from traitlets.config import LoggingConfigurable
 
+from course_utils.instructor.untrusted.ids import safe_student_id
+
 NAME_COLUMN = "Student"
 ID_COLUMNS = ("SIS Login ID", "SIS User ID", "ID")  # the order a blank id column falls back in
 COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 
 
 def safe_id(text: str) -> str:
-    """``text`` as an nbgrader student id (a folder name): ``Ada Lovelace`` -> ``Ada_Lovelace``."""
-    return re.sub(r"[^\w.@-]+", "_", text.strip()).strip("_")
+    """``text`` as an nbgrader student id (a folder name, never a path): ``Ada Lovelace`` ->
+    ``Ada_Lovelace``, ``..`` -> ``""`` (:func:`~course_utils.instructor.untrusted.ids.safe_student_id`)."""
+    return safe_student_id(text)
 
 
 def name_tokens(name: str) -> tuple[str, ...]:
@@ -140,10 +144,12 @@ def read_roster(path: Path, student_id_column: str = "SIS Login ID") -> Roster:
             if row.get(NAME_COLUMN, "") == "Points Possible" or not any(row.values()):
                 continue
             ids = [row.get(student_id_column, "")] + [row.get(column, "") for column in ID_COLUMNS]
-            student_id = safe_id(next((value for value in ids if value), ""))
+            given = next((value for value in ids if value), "")
+            student_id = safe_id(given)
             if not student_id:
-                raise ValueError(f"{path}, line {line}: {row.get(NAME_COLUMN)!r} has no id in "
-                                 f"any of {', '.join(ID_COLUMNS)}")
+                raise ValueError(f"{path}, line {line}: {row.get(NAME_COLUMN)!r} has no usable id in "
+                                 f"any of {', '.join(ID_COLUMNS)} (got {given!r}; an id must be a plain "
+                                 "name with a letter or digit, never a path)")
             entries.append(RosterEntry(
                 student_id=student_id, name=row.get(NAME_COLUMN, ""), lms_id=row.get("ID", ""),
                 sis_user_id=row.get("SIS User ID", ""), sis_login_id=row.get("SIS Login ID", ""),

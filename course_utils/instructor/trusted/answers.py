@@ -24,6 +24,7 @@ import ast
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -37,10 +38,12 @@ from course_utils.grading.specs import Case, Check
 from course_utils.instructor.sandbox import checking_process, checking_sandbox, import_guard
 from course_utils.instructor.sandbox.bubblewrap import GiB, MiB, Limits, run
 
-#: Seconds one function may take in the checking process: running the cells above its test
-#: cell and all its cases (a right loop solution needs a fifth of a second; plain Python loops
-#: without numpy, under one).
-FUNCTION_SECONDS = 6.0
+#: Seconds all of one function's cases may take in the checking process (a right loop solution
+#: needs a fifth of a second; plain Python loops without numpy, under one). The cells above the
+#: function's test cell are not in it: each of them gets the kernel's own cell limit.
+CASE_SECONDS = 6.0
+#: A cell's limit when the configuration names none (nbgrader's own default, ``Execute.timeout``).
+CELL_SECONDS = 30.0
 #: The modules the checking process runs, copied into each job (never imported there).
 CHECKING_MODULES = tuple(Path(module.__file__) for module in (checking_process, wire, import_guard))
 
@@ -53,6 +56,7 @@ class GradedFunction:
     variable: str
     test_cell: str
     cells: tuple[int, ...]  # indices of the code cells above the test cell, test cells excluded
+    test_cell_index: int = 0  # where the test cell is in the notebook
 
     @functools.cached_property
     def cases(self) -> list[Case]:
@@ -84,7 +88,7 @@ def graded_functions(notebook) -> list[GradedFunction]:
         for name, variable in _checks_called(_source(cell)):
             if name in CHECKS and (grade_id, name) not in seen:
                 seen.add((grade_id, name))
-                functions.append(GradedFunction(CHECKS[name], variable, grade_id, tuple(above)))
+                functions.append(GradedFunction(CHECKS[name], variable, grade_id, tuple(above), index))
     return functions
 
 
@@ -109,9 +113,16 @@ def _source(cell) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
+#: A line IPython would rewrite: a magic, a shell command (also assigned), help with ``?``.
+_IPYTHON_SYNTAX = re.compile(r"^\s*(%|!)|^\s*[\w.]+\s*=\s*[%!]|\?\s*$", re.MULTILINE)
+
+
 def python_source(source: str) -> str:
     """A cell's source as plain Python: IPython's magics and ``!commands`` become calls (which
-    do nothing in the checking process)."""
+    do nothing in the checking process). A cell without such a line is returned as it is
+    (IPython's transformer takes seconds on a pasted megabyte of data)."""
+    if not _IPYTHON_SYNTAX.search(source):
+        return source
     from IPython.core.inputtransformer2 import TransformerManager
 
     try:
@@ -120,7 +131,8 @@ def python_source(source: str) -> str:
         return source
 
 
-def write_job(folder: Path, notebook, functions: list[GradedFunction], seconds: float) -> None:
+def write_job(folder: Path, notebook, functions: list[GradedFunction], case_seconds: float,
+              cell_seconds: float) -> None:
     """The job folder the checking process reads (see its module docstring)."""
     needed = sorted({index for function in functions for index in function.cells})
     cells = []
@@ -135,8 +147,9 @@ def write_job(folder: Path, notebook, functions: list[GradedFunction], seconds: 
                     "kwargs": wire.encode(dict(case.kwargs), arrays)} for case in function.cases]
         wire.write(str(folder), f"cases-{k}", payload, arrays)
         entries.append({"k": k, "name": function.check.function, "variable": function.variable,
-                        "cells": list(function.cells), "seconds": seconds})
-    (folder / "job.json").write_text(json.dumps({"cells": cells, "functions": entries}), encoding="utf-8")
+                        "test_cell": function.test_cell_index})
+    job = {"cells": cells, "functions": entries, "cell_seconds": cell_seconds, "case_seconds": case_seconds}
+    (folder / "job.json").write_text(json.dumps(job), encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -155,20 +168,26 @@ class AnswerRun:
     :meth:`start` writes the job at once, from the notebook as it is then; :meth:`judged`
     waits, hands the answers to ``judge`` and removes the job folder."""
 
-    def __init__(self, folder: Path | None, functions: list[GradedFunction], sandboxed: bool, seconds: float):
-        self.folder, self.functions, self.sandboxed, self.seconds = folder, functions, sandboxed, seconds
+    def __init__(self, folder: Path | None, functions: list[GradedFunction], sandboxed: bool, budget: float):
+        self.folder, self.functions, self.sandboxed, self.budget = folder, functions, sandboxed, budget
         self._answers: Answers | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True, name="checking-process")
 
     @classmethod
-    def start(cls, notebook, *, sandboxed: bool = True, seconds: float = FUNCTION_SECONDS) -> AnswerRun:
+    def start(cls, notebook, *, sandboxed: bool = True, case_seconds: float = CASE_SECONDS,
+              cell_seconds: float = CELL_SECONDS) -> AnswerRun:
+        """Write the job and start the checking process on it. ``cell_seconds``: one cell's limit
+        (the kernel's); ``case_seconds``: all of one function's cases."""
         functions = graded_functions(notebook)
         folder = None
+        budget = 0.0
         if functions:
             folder = Path(tempfile.mkdtemp(prefix="course-check-"))
-            write_job(folder, notebook, functions, seconds)
-        run_ = cls(folder, functions, sandboxed, seconds)
+            write_job(folder, notebook, functions, case_seconds, cell_seconds)
+            cells = len({index for function in functions for index in function.cells})
+            budget = cells * cell_seconds + len(functions) * case_seconds
+        run_ = cls(folder, functions, sandboxed, budget)
         run_._thread.start()
         return run_
 
@@ -194,8 +213,7 @@ class AnswerRun:
         try:
             start, restarts = 0, []
             while start < len(self.functions):
-                timeout = self.seconds * (len(self.functions) - start) + 60
-                ended = run_checking_process(self.folder, start, self.sandboxed, timeout)
+                ended = run_checking_process(self.folder, start, self.sandboxed, self.budget + 60)
                 missing = [k for k in range(start, len(self.functions))
                            if not (self.folder / f"result-{k}.json").exists()]
                 if not missing:
@@ -223,7 +241,7 @@ def run_checking_process(folder: Path, start: int, sandboxed: bool, timeout: flo
         str(code / "checking_process.py"), str(folder), str(start), path=[str(code)],
         library=checking_sandbox.LIBRARY if sandboxed else _numpy_parent(), install_guard=False)
     if sandboxed:
-        box = checking_sandbox.checking_sandbox(str(folder), env=env, limits=checking_limits())
+        box = checking_sandbox.checking_sandbox(str(folder), env=env, limits=checking_limits(timeout))
         result = run(command, box, timeout=timeout)
         return "ok" if result.returncode == 0 else (result.reason or f"exit {result.returncode}")
     try:
@@ -234,10 +252,10 @@ def run_checking_process(folder: Path, start: int, sandboxed: bool, timeout: flo
     return "ok" if completed.returncode == 0 else f"exit {completed.returncode}"
 
 
-def checking_limits() -> Limits:
-    """The checking process's limits: per process CPU (each function's child has its own),
-    memory, file size, processes, scratch space."""
-    return Limits(cpu_seconds=int(2 * FUNCTION_SECONDS) + 10, memory_bytes=2 * GiB, file_bytes=256 * MiB,
+def checking_limits(seconds: float) -> Limits:
+    """The checking process's limits: CPU time per process (the run's whole time budget), memory
+    as the kernel has it (8 GiB of address space), file size, processes, scratch space."""
+    return Limits(cpu_seconds=int(seconds) + 10, memory_bytes=8 * GiB, file_bytes=256 * MiB,
                   processes=64, scratch_bytes=256 * MiB)
 
 

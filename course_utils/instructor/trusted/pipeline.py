@@ -8,12 +8,13 @@ autograde's workers replace the ``Execute`` step in it
 
 :class:`CourseSandbox` is the one switch between grading in the bubblewrap sandbox (the default)
 and without it (``c.CourseSandbox.enabled = False``, or ``COURSE_SANDBOX=off``, which
-``python -m course_utils.instructor.autograde --no-sandbox`` sets).
+``python -m course_utils.instructor.autograde --no-sandbox`` sets); :class:`TrustedCheck` holds the
+trusted check's time budgets.
 """
 
 from __future__ import annotations
 
-from traitlets import Bool
+from traitlets import Bool, Float
 from traitlets.config import Configurable
 
 from course_utils.grading import flags
@@ -30,6 +31,22 @@ def autograde_steps(config) -> list:
     if isinstance(entries, LazyConfigValue):  # c.Autograde.autograde_preprocessors.append(X)
         entries = entries.get_value(default)
     return [import_item(entry) if isinstance(entry, str) else entry for entry in entries]
+
+
+class TrustedCheck(Configurable):
+    """The trusted check's time, judged as the kernel judges it: each cell above a test cell gets
+    the kernel's own cell limit (``c.Execute.timeout``), and a function's cases a budget of their
+    own (``c.TrustedCheck.case_seconds``)."""
+
+    case_seconds = Float(6.0, help="Seconds all of one graded function's cases may take in the "
+                         "checking process (a right answer needs well under one).").tag(config=True)
+
+    def cell_seconds(self) -> float:
+        """The kernel's limit for one cell: ``c.Execute.timeout`` (nbgrader's default, 30, if unset)."""
+        from course_utils.instructor.trusted.answers import CELL_SECONDS
+
+        timeout = self.config.Execute.get("timeout", None) if self.config is not None else None
+        return float(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else CELL_SECONDS
 
 
 class CourseSandbox(Configurable):

@@ -3,6 +3,9 @@
 =====================  ============================================================================
 step                   what it changes in nbgrader's pipeline
 =====================  ============================================================================
+``DeduplicateIds``     nbgrader's, after making a graded cell without a ``grade_id`` (or with
+                       one that is not a string) an ordinary cell: it costs that cell, not the
+                       submission (nbgrader stops the whole submission with ``KeyError``)
 ``OverwriteCells``     nbgrader's, warning only about real edits of test cells (restoring the
                        hidden tests the release removed is normal); a pasted copy of a test
                        cell, or a graded cell the release never had, becomes an ordinary cell
@@ -16,6 +19,9 @@ step                   what it changes in nbgrader's pipeline
 ``LimitOutput``        nbgrader's, recording which cells it cut
 ``TrustedGrading``     new, before ``SaveAutoGrades``: every test cell's score and message from
                        the trusted verdict (:mod:`~course_utils.instructor.trusted.verdict`)
+``SanitizeViews``      new, last: nothing active left in the notebook Formgrader and the feedback
+                       show (:mod:`~course_utils.instructor.untrusted.html`); also in
+                       ``GenerateFeedback``'s steps
 =====================  ============================================================================
 
 The subclasses keep nbgrader's class names, so every ``c.Execute.*``, ``c.LimitOutput.*`` and
@@ -34,16 +40,19 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader import utils
+from nbgrader.preprocessors import DeduplicateIds as NbgraderDeduplicateIds
 from nbgrader.preprocessors import Execute as NbgraderExecute
 from nbgrader.preprocessors import LimitOutput as NbgraderLimitOutput
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as NbgraderOverwriteCells
-from traitlets import Bool, Float, default
+from traitlets import Bool, default
 
 from course_utils.grading import flags
-from course_utils.instructor.trusted.answers import FUNCTION_SECONDS, AnswerRun
-from course_utils.instructor.trusted.pipeline import CourseSandbox, autograde_steps
-from course_utils.instructor.trusted.verdict import feedback_outputs, judge_answers, score_cell
+from course_utils.instructor.trusted.answers import AnswerRun
+from course_utils.instructor.trusted.pipeline import CourseSandbox, TrustedCheck, autograde_steps
+from course_utils.instructor.trusted.verdict import feedback_outputs, judge_answers, score_cell, skipped_cells_note
+from course_utils.instructor.untrusted.files import removed_from
+from course_utils.instructor.untrusted.html import sanitize_notebook
 
 #: resources keys: the run StartTrustedCheck started, and the notes the steps record on the way.
 RUNNING = "course_answer_run"
@@ -58,7 +67,27 @@ def _cell_name(cell, index: int) -> str:
     return cell.metadata.get("nbgrader", {}).get("grade_id") or f"#{index + 1}"
 
 
-# --- OverwriteCells ---------------------------------------------------------------------------
+# --- DeduplicateIds, OverwriteCells -----------------------------------------------------------
+
+class DeduplicateIds(NbgraderDeduplicateIds):
+    """nbgrader's ``DeduplicateIds`` (same name: its configuration applies), which first turns a
+    cell marked as an nbgrader cell without a usable ``grade_id`` into an ordinary cell."""
+
+    def preprocess(self, nb, resources):
+        for index, cell in enumerate(nb.cells):
+            metadata = cell.metadata.get("nbgrader")
+            if metadata is None:
+                continue
+            grade_id = metadata.get("grade_id") if isinstance(metadata, dict) else None
+            if not isinstance(grade_id, str) or not grade_id:
+                if metadata:
+                    self.log.warning("Cell %d is marked as an nbgrader cell but has no grade_id: kept as an "
+                                     "ordinary cell, worth no points", index + 1)
+                del cell.metadata["nbgrader"]
+        return super().preprocess(nb, resources)
+
+
+
 
 def released_source(source: str, begin: str = "### BEGIN HIDDEN TESTS", end: str = "### END HIDDEN TESTS") -> str:
     """A test cell's source as the student got it: the hidden-tests block removed (what nbgrader's
@@ -226,14 +255,16 @@ class StartTrustedCheck(NbGraderPreprocessor):
     them) before the kernel runs it: the two run side by side, and :class:`TrustedGrading`
     collects the verdicts."""
 
-    function_seconds = Float(FUNCTION_SECONDS, help="Seconds one function may take in the checking "
-                             "process (its cells and all its cases).").tag(config=True)
-
     def preprocess(self, nb, resources):
         sandbox = CourseSandbox(parent=self)
         sandbox.require()
-        resources[RUNNING] = AnswerRun.start(nb, sandboxed=sandbox.is_enabled(), seconds=self.function_seconds)
+        resources[RUNNING] = start_answer_run(self, nb, sandbox.is_enabled())
         return nb, resources
+
+
+def start_answer_run(step, nb, sandboxed: bool) -> AnswerRun:
+    times = TrustedCheck(parent=step)
+    return AnswerRun.start(nb, sandboxed=sandboxed, case_seconds=times.case_seconds, cell_seconds=times.cell_seconds())
 
 
 class TrustedGrading(NbGraderPreprocessor):
@@ -243,20 +274,19 @@ class TrustedGrading(NbGraderPreprocessor):
 
     partial_credit = Bool(True, help="Give each function the share of its points of the groups "
                           "of checks it passed; False: all or nothing.").tag(config=True)
-    function_seconds = Float(FUNCTION_SECONDS, help="Seconds one function may take in the checking "
-                             "process (its cells and all its cases).").tag(config=True)
 
     def preprocess(self, nb, resources):
         sandbox = CourseSandbox(parent=self)
         sandboxed = sandbox.is_enabled()
         sandbox.require()
         student = resources.get("nbgrader", {}).get("student", "?")
-        run = resources.pop(RUNNING, None) or AnswerRun.start(nb, sandboxed=sandboxed, seconds=self.function_seconds)
+        run = resources.pop(RUNNING, None) or start_answer_run(self, nb, sandboxed)
         results = run.judged(judge_answers)
         by_cell: dict[str, list] = {}
         for result in results:
             by_cell.setdefault(result.function.test_cell, []).append(result)
         notes = []
+        quiet = skipped_cells_note(results)
         for cell in nb.cells:
             cell.metadata.pop(flags.METADATA_KEY, None)  # only what this run decides is recorded
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -265,7 +295,8 @@ class TrustedGrading(NbGraderPreprocessor):
             kernel_score, _ = utils.determine_grade(cell, self.log)
             decided = score_cell(grade_id, float(cell.metadata["nbgrader"]["points"]), by_cell[grade_id],
                                  kernel_score, self.partial_credit)
-            cell.outputs = feedback_outputs(by_cell[grade_id], decided)
+            cell.outputs = feedback_outputs(by_cell[grade_id], decided, [quiet] if quiet else [])
+            quiet = None  # once, on the first test cell
             cell.metadata[flags.METADATA_KEY] = decided.record()
             if decided.mismatch:
                 self.log.warning("%s: %s", student, decided.mismatch)
@@ -274,5 +305,20 @@ class TrustedGrading(NbGraderPreprocessor):
             self.log.warning("%s: %s", student, flags.PARTIAL_PROTECTION)
             notes.append(flags.PARTIAL_PROTECTION)
         notes += resources.pop(RUN_NOTES, [])
+        assignment = resources.get("nbgrader", {}).get("assignment", "?")
+        notes += [f"skipped {entry.path}: {entry.why}" for entry in removed_from(student, assignment)]
         nb.metadata[flags.METADATA_KEY] = {"sandboxed": sandboxed, "notes": notes}
         return nb, resources
+
+
+class SanitizeViews(NbGraderPreprocessor):
+    """Remove everything active from the notebook (scripts, event handlers, JavaScript and widget
+    outputs, active SVG and links): every view of it -- Formgrader, the feedback file, JupyterLab
+    -- then shows only text, images and inert HTML. Grades are untouched."""
+
+    def preprocess(self, nb, resources):
+        safe, removed = sanitize_notebook(nb)
+        if removed:
+            student = resources.get("nbgrader", {}).get("student", "?")
+            self.log.warning("%s: removed from what the views show: %s", student, "; ".join(removed[:10]))
+        return safe, resources

@@ -9,3 +9,14 @@ import os
 c = get_config()  # noqa: F821 -- provided by traitlets
 c.CourseDirectory.course_id = os.environ.get("COURSE_HUB_COURSE_ID", "cnn_course")
 c.Exchange.root = os.environ.get("COURSE_HUB_EXCHANGE", "/srv/nbgrader/exchange")
+
+# A submission belongs to the Unix user who wrote it (course_utils/instructor/exchange/):
+# `nbgrader submit --student=<someone else>` is refused, and collect takes a folder only from its
+# owner, times it by the file system and copies regular files only.
+c.ExchangeFactory.submit = "course_utils.instructor.exchange.submit.ExchangeSubmit"
+c.ExchangeFactory.collect = "course_utils.instructor.exchange.collect.ExchangeCollect"
+
+# `nbgrader validate` of a path that names no notebook is an error (course_utils.grading.validate).
+from course_utils.grading.validate import refuse_missing_notebooks  # noqa: E402
+
+refuse_missing_notebooks()
