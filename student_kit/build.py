@@ -4,7 +4,8 @@
 
 The kit holds everything a student needs and nothing of ``solutions/``: the lessons
 (``notebooks/``), ``course_utils`` without the instructor package, the released assignments
-(``assignments/``), the student's JupyterLab configuration (``jupyter_config/``), a Makefile
+(``assignments/``), the student's JupyterLab configuration (``jupyter_config/``, less what loads
+the instructor package), a Makefile
 whose ``make lab``, ``make start`` and ``make validate`` are the repository's own
 (``student_kit/lab.mk``), a README and a pyproject.toml made from the repository's. Only files
 git tracks are copied, so nothing left lying in the working tree slips in. The build refuses a
@@ -41,11 +42,18 @@ def tracked_files() -> list[str]:
     return sorted(name for name in listed.stdout.decode().split("\0") if name)
 
 
+def loads_the_instructor_package(name: str) -> bool:
+    """A configuration file that loads ``course_utils.instructor`` (the Formgrader's sanitized
+    view is a server extension every JupyterLab of the course enables): without the package, the
+    student's JupyterLab would print an error for it at every start."""
+    return name.startswith("jupyter_config/") and "course_utils.instructor" in (ROOT / name).read_text()
+
+
 def kit_files() -> list[str]:
     """The repository's files the kit copies, as paths relative to the root."""
     return [name for name in tracked_files()
             if name.startswith(COPIED) and not name.startswith(LEFT_OUT)
-            and (ROOT / name).is_file()]
+            and (ROOT / name).is_file() and not loads_the_instructor_package(name)]
 
 
 def pyproject() -> str:

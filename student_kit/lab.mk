@@ -51,11 +51,12 @@ start:
 	done
 	@echo "Open work/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb in JupyterLab (make lab); check it with: make validate ASSIGNMENT=$(ASSIGNMENT)"
 
-# nbgrader's Validate, from the command line: the whole notebook run as the grader will.
+# nbgrader's Validate, from the command line, with the course's configuration (as JupyterLab's
+# Validate button has it): the whole notebook run as the grader will.
 validate: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make validate ASSIGNMENT=a1_convolution"; exit 2; }
 	@test -f work/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb || { echo "no work/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb: run make start ASSIGNMENT=$(ASSIGNMENT) first"; exit 2; }
-	$(BIN)/python -m nbgrader validate work/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb
+	JUPYTER_CONFIG_PATH="$(STUDENT_CONFIG)" $(BIN)/python -m nbgrader validate work/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb
 
 clean-venv:
 	rm -rf $(VENV)

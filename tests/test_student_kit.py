@@ -58,6 +58,8 @@ def test_the_kit_holds_the_lessons_the_assignments_and_the_course_code(kit):
     for folder in ("notebooks", "assignments", "jupyter_config"):
         tracked = subprocess.run(["git", "ls-files", folder], cwd=ROOT, capture_output=True,
                                  text=True, check=True).stdout.split()
+        tracked = [name for name in tracked  # configuration for the instructor package stays out
+                   if "course_utils.instructor" not in (ROOT / name).read_text()]
         assert set(tracked) <= files, f"{folder}: missing {set(tracked) - files}"
         for name in tracked:
             assert (kit / name).read_bytes() == (ROOT / name).read_bytes(), name
@@ -75,6 +77,9 @@ def test_the_kit_holds_nothing_of_solutions_the_tests_or_the_instructor_tools(ki
                 or name in ("nbgrader_config.py",)]
     solution_files = {path.read_bytes() for path in (ROOT / "solutions").rglob("*") if path.is_file()}
     assert not [name for name in files if (kit / name).read_bytes() in solution_files]
+    outside = [name for name in files if not name.startswith("course_utils/")
+               and "course_utils.instructor" in (kit / name).read_text()]
+    assert not outside, f"files that load the instructor package, which the kit lacks: {outside}"
     for name in files:
         if name.endswith(".ipynb"):
             text = (kit / name).read_text()
@@ -165,6 +170,8 @@ def test_make_lab_in_the_kit_starts_the_students_jupyterlab(kit, kit_environment
         config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">'
                                       r"(.*?)</script>", page, re.S).group(1))
         assert "@jupyter/nbgrader:formgrader" in config["disabledExtensions"]  # the student's
+        started = (tmp_path / "make-lab.log").read_text()
+        assert "course_utils.instructor" not in started and "rror" not in started, started[-3000:]
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         try:
