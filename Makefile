@@ -41,7 +41,8 @@ help:
 	@echo "make hub          (root) the course on a JupyterHub at http://localhost:$(HUB_PORT)/: an instructor, three students"
 	@echo "make hub-teardown (root) remove the hub's users, exchange and state (PURGE=1: its environment too)"
 
-INSTRUCTOR_CONFIG := $(CURDIR)/jupyter_config/course
+# instructor/ on top of course/: Formgrader shows submissions sanitized (course_utils.instructor.untrusted.pages)
+INSTRUCTOR_CONFIG := $(CURDIR)/jupyter_config/instructor:$(CURDIR)/jupyter_config/course
 
 # The same JupyterLab with nbgrader's instructor tools: Formgrader, Create Assignment, Courses.
 lab-instructor: $(STAMP)

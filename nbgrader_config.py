@@ -8,7 +8,7 @@ Folders (nbgrader's step name -> ours):
 
 Gradebook: the SQLite file gradebook.db in this folder (git-ignored), or any SQLAlchemy URL in
 the environment variable COURSE_GRADEBOOK_URL (e.g. postgresql://grader@dbhost/cnn_course).
-README, "Instructor workflow", has the commands.
+docs/instructors/ has the commands.
 """
 
 import os

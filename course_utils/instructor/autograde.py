@@ -26,7 +26,7 @@ end up exactly as a serial ``nbgrader autograde ASSIGNMENT`` leaves them
   again grades only students without a record, or whose submission changed since, or who are
   missing from the gradebook (``--retry-failed`` adds the failed ones, ``--redo`` everyone);
 * the SQLite gradebook gets a 60 s busy timeout so that workers wait for each other's writes;
-  with many graders use PostgreSQL (``COURSE_GRADEBOOK_URL``, README "Running a large course").
+  with many graders use PostgreSQL (``COURSE_GRADEBOOK_URL``, docs/instructors/large-courses.md).
 
 This process does not import nbgrader: it starts the workers at once, asks the first one what
 the course holds, and hands out students.

@@ -6,7 +6,7 @@
     python3 deploy/jupyterhub/course_hub.py stop
     python3 deploy/jupyterhub/course_hub.py teardown [--purge]
 
-``make hub`` runs ``setup --light`` and ``run`` (README, "Running the course on a JupyterHub").
+``make hub`` runs ``setup --light`` and ``run`` (docs/jupyterhub.md).
 ``setup`` builds, in one folder (``--dir``):
 
     env/        the shared course environment: a venv from a Python every user can run
@@ -79,7 +79,7 @@ class Settings:
     concurrent_spawn_limit: int = 4  # measured: 8 servers starting together stall the hub ~2 s
     admin_service: str = "course-admin"
     # Each user's server on its own host, <user>.<public_host>: the browser then keeps users'
-    # pages apart, and the Formgrader can show inside the instructor's JupyterLab (README).
+    # pages apart, and the Formgrader can show inside the instructor's JupyterLab (docs/jupyterhub.md).
     subdomains: bool = True
     public_host: str = "localhost"  # a real course: its DNS name, with a wildcard record
 

@@ -8,7 +8,7 @@ is written by ``course_hub.py setup``: paths, names, ports. What this file decid
 * the hub, its proxy (configurable-http-proxy from npm, a local install) and every user
   server listen on 127.0.0.1 only;
 * each user logs in with their own password (a file only root can read) -- swap in PAM or your
-  institution's OAuth for a real course (README);
+  institution's OAuth for a real course (docs/jupyterhub.md);
 * ``LocalProcessSpawner``: each server runs as its user, from the shared course environment,
   niced, at most ``concurrent_spawn_limit`` starting at once;
 * Jupyter config layers: everyone gets the course id, the exchange, the Assignments panel and

@@ -5,7 +5,7 @@
 before the student writes any code.
 
 What an instructor may change without touching a test: points, prose, the visible and hidden
-check lines' surroundings, more cells. What the tests require (README, "Release"): every
+check lines' surroundings, more cells. What the tests require (docs/instructors/release.md): every
 function's solution cell has ``grade_id`` = the function's name and the signature below, its
 test cell ``test_<name>`` calls ``grading.check_<name>(<name>)`` and, between the hidden-tests
 markers, ``grading.check_<name>(<name>, hidden=True)``; the text says how the points are split.

@@ -1,4 +1,4 @@
-"""Nothing a student hands in runs, reads or writes outside its own grade, through the README's
+"""Nothing a student hands in runs, reads or writes outside its own grade, through the guides'
 one-account commands: ``nbgrader autograde`` and ``make grade`` (``python -m
 course_utils.instructor.autograde``), ``nbgrader generate_feedback``, Formgrader's page,
 ``nbgrader zip_collect`` and both exports.

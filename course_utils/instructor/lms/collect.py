@@ -59,7 +59,7 @@ class LmsExtractor(ExtractorPlugin):
 
 
 class LmsCollector(CourseRoster, FileNameCollectorPlugin):
-    """Place every downloaded file (see the module docstring and README, "Collect")."""
+    """Place every downloaded file (see the module docstring and docs/instructors/collect.md)."""
 
     timezone = Unicode(
         "UTC",

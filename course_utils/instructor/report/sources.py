@@ -6,7 +6,8 @@
 * :func:`template_code`: every code cell of the released notebook (signatures, docstrings,
   given code): the boilerplate, never counted;
 * :func:`course_sources`: what a student can read and copy: ``course_utils/reference``, the
-  lesson notebooks, and the instructor's solution cells in ``solutions/``.
+  grading's case lists (``course_utils/grading/cases``: its mistake generators are variants of
+  the right answer), the lesson notebooks, and the instructor's solution cells in ``solutions/``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import course_utils.grading.cases
 import course_utils.reference
 
 
@@ -67,6 +69,9 @@ def course_sources(root: Path, source_notebooks: list[dict], source_directory: s
     reference = Path(course_utils.reference.__file__).parent
     for path in sorted(reference.glob("*.py")):
         sources[f"course_utils/reference/{path.name}"] = path.read_text(encoding="utf-8")
+    cases = Path(course_utils.grading.cases.__file__).parent
+    for path in sorted(cases.glob("*.py")):
+        sources[f"course_utils/grading/cases/{path.name}"] = path.read_text(encoding="utf-8")
     for path in sorted((root / "notebooks").glob("*.ipynb")):
         sources[f"notebooks/{path.name}"] = "\n\n".join(_source(cell) for cell in _code_cells(read_notebook(path)))
     solutions = solution_code(source_notebooks)
