@@ -62,9 +62,9 @@ def chromium_executable() -> str:
 
 @pytest.fixture(scope="session")
 def screenshot_dir() -> Path:
-    if SCREENSHOTS.exists():
-        shutil.rmtree(SCREENSHOTS)
-    SCREENSHOTS.mkdir(parents=True)
+    """artifacts/screenshots/ (each screenshot overwrites its own file: two test processes may
+    write here at once, so nothing is cleared)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
 
 

@@ -21,13 +21,12 @@ import base64
 import copy
 import json
 import re
-import socket
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from nbgrader_course import solution_code  # tests/instructor
+from sandbox_checks import Listener
 
 pytestmark = [pytest.mark.slow, pytest.mark.hub]
 
@@ -35,33 +34,6 @@ A2 = "a2_pooling"
 NOTEBOOK = f"{A2}/{A2}.ipynb"
 ROOT = Path(__file__).resolve().parents[2]
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><script>{js}</script><circle cx="20" cy="20" r="9"/></svg>'
-
-
-class Listener:
-    """A TCP server on the host's 127.0.0.1 that counts connections (a payload's "phone home")."""
-
-    def __init__(self):
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.server.settimeout(0.2)
-        self.port = self.server.getsockname()[1]
-        self.connections = 0
-        self.running = True
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        while self.running:
-            try:
-                connection, _ = self.server.accept()
-                self.connections += 1
-                connection.close()
-            except OSError:
-                continue
-
-    def close(self):
-        self.running = False
-        self.thread.join()
-        self.server.close()
 
 
 def attack_js(port: int, instructor: str, tag: str) -> str:

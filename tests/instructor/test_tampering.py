@@ -18,10 +18,8 @@ import copy
 import hashlib
 import json
 import re
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -39,6 +37,7 @@ from nbgrader_course import (
     submission,
     submit,
 )
+from sandbox_checks import Listener
 from test_autograde import processes_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("sandbox_works")]
@@ -174,35 +173,6 @@ def attack_notebook(course: Path, attacker: str, port: int) -> dict:
         return NOTEBOOK_ATTACKS[attacker](submission(course, ASSIGNMENT, code={"relu": WRONG_RELU}))
     source = ATTACKS[attacker].replace("{course}", str(course)).replace("{port}", str(port))
     return submission(course, ASSIGNMENT, code={"relu": source})
-
-
-class Listener:
-    """A TCP server on 127.0.0.1 that records whether anyone connected."""
-
-    def __init__(self):
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen()
-        self.server.settimeout(0.2)
-        self.port = self.server.getsockname()[1]
-        self.connections = 0
-        self.running = True
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        while self.running:
-            try:
-                connection, _ = self.server.accept()
-                self.connections += 1
-                connection.close()
-            except OSError:
-                continue
-
-    def close(self):
-        self.running = False
-        self.thread.join()
-        self.server.close()
 
 
 def checksums(folder: Path) -> dict[str, str]:
