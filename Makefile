@@ -8,9 +8,6 @@ EXTRAS := [dev]
 include student_kit/lab.mk
 
 PYTEST_ARGS ?=
-# Test processes side by side (pytest-xdist): the suite waits on browsers, servers and kernels as
-# much as it computes. Files that share an expensive fixture stay on one (tests/conftest.py).
-TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # Node.js packages the tests use, installed from the npm registry into .venv/node (not globally):
 # axe-core (accessibility checks in the browser tests), configurable-http-proxy (JupyterHub's proxy).
 NODE_DIR   := $(VENV)/node
@@ -57,7 +54,7 @@ $(NODE_STAMP): Makefile
 	@touch $(NODE_STAMP)
 
 test: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 assignments: $(STAMP)
 	$(BIN)/python -m course_utils.instructor.release

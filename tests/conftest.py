@@ -88,21 +88,3 @@ def built_site(executed_lessons, tmp_path_factory) -> Path:
     assert built.returncode == 0, f"the website did not build:\n{built.stdout[-4000:]}\n{built.stderr[-4000:]}"
     return work / "site"
 
-
-#: Session fixtures that cost a minute or more: every test file that uses one runs on the same
-#: pytest-xdist worker (``make test`` runs two), so that each is built once per run.
-SHARED_SESSION_FIXTURES = {"graded_class": "graded class", "course_hub_running": "hub",
-                           "executed_lessons": "executed lessons", "built_site": "executed lessons"}
-
-
-def pytest_collection_modifyitems(config, items):
-    """Each test file stays on one worker (its module fixtures are built once), and the files
-    sharing an expensive session fixture stay together (see SHARED_SESSION_FIXTURES)."""
-    groups: dict[str, set[str]] = {}
-    for item in items:
-        path = str(item.path)
-        groups.setdefault(path, set()).update(
-            name for fixture, name in SHARED_SESSION_FIXTURES.items() if fixture in item.fixturenames)
-    for item in items:
-        shared = sorted(groups[str(item.path)])
-        item.add_marker(pytest.mark.xdist_group(" + ".join(shared) if shared else item.nodeid.split("::")[0]))
