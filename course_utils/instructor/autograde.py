@@ -39,9 +39,11 @@ import json
 import os
 import queue
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -96,6 +98,7 @@ class Worker:
         self.command = [sys.executable, "-m", "course_utils.instructor.autograde_worker", "--root", str(root)]
         self.env, self.log, self.root = env, log, root
         self.process: subprocess.Popen | None = None
+        self.scratch: str | None = None  # the process's TMPDIR, removed when it is stopped
         self.closed = False  # set by close(): never start again (an interrupted run)
         self.lock = threading.Lock()
 
@@ -107,8 +110,16 @@ class Worker:
             if self.process is not None and self.process.poll() is None:
                 return
             self.log.parent.mkdir(parents=True, exist_ok=True)
+            # A killed worker cannot clean up after itself: the student's answers and cases it
+            # wrote (checking folders, kernel connection files) live here and go with it.
+            if self.scratch is not None:  # a process that died on its own
+                shutil.rmtree(self.scratch, ignore_errors=True)
+            from course_utils.instructor.sandbox.kernel import ipc_parent  # jupyter_client: late
+
+            self.scratch = tempfile.mkdtemp(prefix="course-grading-", dir=ipc_parent("course-grading-xxxxxxxx"))
             with open(self.log, "ab") as log:  # nbgrader's and the kernels' messages
-                self.process = subprocess.Popen(self.command, cwd=self.root, env=self.env,
+                self.process = subprocess.Popen(self.command, cwd=self.root,
+                                                env={**self.env, "TMPDIR": self.scratch},
                                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                                 stderr=log, start_new_session=True)
 
@@ -155,12 +166,15 @@ class Worker:
     def stop(self) -> None:
         with self.lock:
             process, self.process = self.process, None
+            scratch, self.scratch = self.scratch, None
         if process is not None:
             _kill_tree(process)
             process.wait()
             from course_utils.instructor.sandbox.pids_cgroup import sweep_orphans
 
             sweep_orphans()  # a killed worker's sandboxes (kernel, checker) leave their cgroups
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _kill_tree(process: subprocess.Popen) -> None:

@@ -28,6 +28,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -103,6 +104,17 @@ def parallel_autograde(course: Path, *args: str, db_url: str | None = None, time
         env=course_env(db_url), capture_output=True, text=True, timeout=timeout,
     )
     return result
+
+
+@pytest.fixture
+def scratch(monkeypatch):
+    """The temporary folder (TMPDIR) of the runs a test starts: a student's answers and cases go
+    there while they are checked, and each run must leave it empty whatever happened to the
+    students. Short, as an instructor's usually is (a kernel's socket paths must fit)."""
+    folder = Path(tempfile.mkdtemp(prefix="autograde-test-", dir="/tmp"))
+    monkeypatch.setenv("TMPDIR", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def record(course: Path, student: str) -> dict:
@@ -213,7 +225,7 @@ def test_patching_numpys_comparisons_does_not_make_a_wrong_answer_pass(serial_an
     assert "expected 0, got 0.5" in output  # the message is as helpful as before
 
 
-def test_a_crash_a_hang_and_a_flood_each_fail_alone_with_the_reason_recorded(released, tmp_path):
+def test_a_crash_a_hang_and_a_flood_each_fail_alone_with_the_reason_recorded(released, tmp_path, scratch):
     course = course_copy(released, tmp_path, "isolation", ("solution", "crash", "slow", "flood"))
     start = time.perf_counter()
     result = parallel_autograde(course, "--jobs", "2", "--timeout", "8")
@@ -236,9 +248,10 @@ def test_a_crash_a_hang_and_a_flood_each_fail_alone_with_the_reason_recorded(rel
     assert cell_text(relu_cell).count("\n") < 250
     assert seconds < 70  # the hang was stopped, not waited for
     assert not processes_in(course), "the stopped submission left processes behind"
+    assert not list(scratch.iterdir()), "the stopped submission left its files behind"
 
 
-def test_an_interrupted_run_keeps_what_was_graded_and_a_rerun_grades_only_the_rest(released, tmp_path):
+def test_an_interrupted_run_keeps_what_was_graded_and_a_rerun_grades_only_the_rest(released, tmp_path, scratch):
     students = ("solution", "blank", "bug", "cheat")
     course = course_copy(released, tmp_path, "resume", students)
     records = course / ".autograde" / ASSIGNMENT
@@ -255,6 +268,7 @@ def test_an_interrupted_run_keeps_what_was_graded_and_a_rerun_grades_only_the_re
     assert process.returncode == 130 and "interrupted" in output, output
     assert 1 <= len(finished) < len(students)
     assert not processes_in(course)  # the student in flight was stopped, kernel included
+    assert not list(scratch.iterdir()), "the stopped student's checking and kernel folders must go"
 
     rerun = parallel_autograde(course, "--jobs", "2")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr

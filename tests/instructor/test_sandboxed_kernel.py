@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import glob
 import os
+import shutil
 import tempfile
 
 import nbformat
 import pytest
-from course_utils.instructor.sandbox.kernel import KERNEL_LIMITS, SandboxedKernelManager
+from course_utils.instructor.sandbox.kernel import KERNEL_LIMITS, SandboxedKernelManager, ipc_parent
 from nbclient import NotebookClient
 from sandbox_checks import MARKER, survivors
 
@@ -29,6 +30,16 @@ def kernel_folders() -> set[str]:
 
 
 @pytest.fixture
+def temporary_folder(monkeypatch):
+    """A temporary folder of this test's own (``tempfile.gettempdir()``), so that the kernel
+    folders it finds are this test's."""
+    folder = tempfile.mkdtemp(prefix="kernel-test-", dir="/tmp")
+    monkeypatch.setattr(tempfile, "tempdir", folder)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
 def submission(tmp_path):
     """A student's folder, with another student's work and a secret beside it (not inside)."""
     (tmp_path / "alice").mkdir()
@@ -40,9 +51,9 @@ def submission(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_notebook_runs_sandboxed_and_cannot_reach_out_yet_interrupts_work(submission, host_server, host):
+def test_a_notebook_runs_sandboxed_and_cannot_reach_out_yet_interrupts_work(submission, host_server, host,
+                                                                            temporary_folder):
     port, accepted = host_server
-    folders_before = kernel_folders()
     nb = notebook(
         "print(open('data.txt').read())",
         f"try:\n    open({str(submission.parent / 'secret.txt')!r})\nexcept OSError as e:\n    print(type(e).__name__)",
@@ -63,7 +74,23 @@ def test_a_notebook_runs_sandboxed_and_cannot_reach_out_yet_interrupts_work(subm
     assert outputs[3] == "ConnectionRefusedError" and accepted == []
     assert outputs[4].startswith("KeyboardInterrupt")
     assert outputs[5] == "the kernel survived the interrupt"
-    assert kernel_folders() == folders_before  # sockets and connection file removed
+    assert not kernel_folders()  # sockets and connection file removed
+
+
+@pytest.mark.slow
+def test_a_temporary_folder_too_deep_for_a_socket_address_still_runs_kernels(submission, host, monkeypatch):
+    deep = submission.parent / ("d" * 60) / ("e" * 60)  # > 107 bytes with a socket's name
+    deep.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    assert ipc_parent() == "/tmp"
+    before = set(glob.glob("/tmp/sandboxed-kernel-*"))
+    nb = notebook("print(6 * 7)")
+    NotebookClient(nb, kernel_manager_class=SandboxedKernelManager, timeout=30,
+                   resources={"metadata": {"path": str(submission)}}).execute()
+    assert text(nb.cells[0]).strip() == "42"
+    assert set(glob.glob("/tmp/sandboxed-kernel-*")) <= before  # its folder in /tmp, removed
+    monkeypatch.setattr(tempfile, "tempdir", "/var/tmp")
+    assert ipc_parent("course-grading-xxxxxxxx") == "/var/tmp"  # short enough: kept
 
 
 @pytest.mark.slow

@@ -21,6 +21,8 @@ What differs from jupyter_client's :class:`AsyncKernelManager`, and why:
   ``127.0.0.1`` would listen on the sandbox's own loopback, out of the client's reach. ZMQ's
   ``ipc`` transport uses Unix sockets, which are files: they live with the connection file in a
   private folder per kernel, the only folder the kernel may write to besides its ``/tmp``.
+  That folder is made in the temporary folder (``TMPDIR``), or in ``/tmp`` when that path is
+  too long for a Unix socket's address (:func:`ipc_parent`).
 * **The working directory** nbclient and nbgrader pass (the submission folder) is bound
   read-only at its own path and is the kernel's cwd; its parent folder is not visible.
 * **Interrupts are messages** (``interrupt_mode = "message"``): with the default ``"signal"``,
@@ -55,6 +57,23 @@ from course_utils.instructor.sandbox.bubblewrap import (
     python_sandbox,
     sandbox_command,
 )
+
+#: The longest socket path ZMQ can bind: a Unix socket address holds 107 bytes on Linux and 103
+#: on macOS (``sun_path``), and ZMQ answers "File name too long" past it.
+SOCKET_PATH_MAX = 103
+#: The longest path a kernel's socket gets inside its folder: "kernel-ipc-" and a port number.
+_SOCKET_NAME = os.path.join("sandboxed-kernel-xxxxxxxx", "kernel-ipc-65535")
+
+
+def ipc_parent(inside: str = "") -> str:
+    """Where a kernel's private folder goes (``inside``: the name of a folder it will be in, made
+    there first): the temporary folder if its sockets' paths fit in a Unix socket address
+    there, else ``/tmp`` (a deep ``TMPDIR`` would fail every kernel)."""
+    folder = tempfile.gettempdir()
+    if len(os.path.join(folder, inside, _SOCKET_NAME).encode()) <= SOCKET_PATH_MAX:
+        return folder
+    return "/tmp"
+
 
 #: A kernel lives as long as its notebook: its CPU limit counts every cell, and it may import
 #: PyTorch, which maps a few GiB of address space on import.
@@ -99,7 +118,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             raise ValueError(f"SandboxedKernelManager.transport: got {self.transport!r}; it needs "
                              f"'ipc' (the sandbox has no network for tcp)")
         if self._ipc_folder is None:  # kept across restarts, removed by cleanup_resources
-            self._ipc_folder = tempfile.mkdtemp(prefix="sandboxed-kernel-")
+            self._ipc_folder = tempfile.mkdtemp(prefix="sandboxed-kernel-", dir=ipc_parent())
             self.connection_file = os.path.join(self._ipc_folder, "kernel.json")
             self.ip = os.path.join(self._ipc_folder, "kernel-ipc")  # sockets: kernel-ipc-<port>
         return await super()._async_pre_start_kernel(**kw)
