@@ -36,6 +36,25 @@ def no_event_loop_left_running(request):
                     "thread (a Playwright sync_playwright() still open?); close it in the module")
 
 
+@pytest.fixture()
+def shown(monkeypatch):
+    """Every figure handed to ``course_utils.plotting.show_figure`` -- through ``plotting`` or a
+    module that imported the name -- with its text alternative, in order."""
+    from course_utils import plotting
+
+    calls = []
+    original = plotting.show_figure
+
+    def record(figure, alt):
+        calls.append((figure, alt))
+        return original(figure, alt)
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("course_utils") and getattr(module, "show_figure", None) is original:
+            monkeypatch.setattr(module, "show_figure", record)
+    return calls
+
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the website's build tools (website/), not an installed package
 from website.lessons import ExecutedLesson, execute_lesson  # noqa: E402

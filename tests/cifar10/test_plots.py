@@ -21,20 +21,6 @@ from course_utils.cifar10.speed_ladder import Rung  # noqa: E402
 from course_utils.cifar10.training import History  # noqa: E402
 
 
-@pytest.fixture()
-def shown(monkeypatch):
-    """Every figure handed to show_figure, with its text alternative."""
-    calls = []
-    original = plotting.show_figure
-
-    def record(figure, alt):
-        calls.append((figure, alt))
-        return original(figure, alt)
-
-    monkeypatch.setattr(plots, "show_figure", record)
-    return calls
-
-
 @pytest.fixture(scope="module")
 def images():
     pictures, labels = fake_images(24, np.random.default_rng(0))

@@ -12,23 +12,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 
-from course_utils import figures, plotting  # noqa: E402
+from course_utils import figures  # noqa: E402
 from course_utils.reference.receptive_field import Layer, receptive_fields  # noqa: E402
 from course_utils.text_alternatives import place  # noqa: E402
-
-
-@pytest.fixture()
-def shown(monkeypatch):
-    """Every figure handed to show_figure, with its text alternative."""
-    calls = []
-    original = plotting.show_figure
-
-    def record(figure, alt):
-        calls.append((figure, alt))
-        return original(figure, alt)
-
-    monkeypatch.setattr(plotting, "show_figure", record)
-    return calls
 
 
 def disc_mask(size: int = 32, radius: float = 7.0) -> np.ndarray:
