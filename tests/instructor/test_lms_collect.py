@@ -137,8 +137,10 @@ def table_rows(stdout: str) -> dict[str, tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def courses(released_course, tmp_path_factory):
-    """Two fresh courses: the download with every shape plus a roster, and one for bad files."""
-    return tuple(copy_course(released_course, tmp_path_factory.mktemp(name) / "course") for name in ("lms", "lms_bad"))
+    """Three fresh courses: the download with every shape plus a roster, one for bad files, one
+    for names a student wrote inside an archive."""
+    return tuple(copy_course(released_course, tmp_path_factory.mktemp(name) / "course")
+                 for name in ("lms", "lms_bad", "lms_inside"))
 
 
 @pytest.fixture(scope="module")
@@ -272,3 +274,49 @@ def test_a_file_nobody_can_place_fails_the_command_and_is_named(courses):
     assert table["download/ada_byron_a1_convolution.ipynb"] == ("ada_byron", "collected: id in the file name")
     assert (course / "submitted" / "ada_byron" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
     assert sorted(path.name for path in (course / "submitted").iterdir()) == ["ada_byron"]
+
+
+def test_what_is_inside_a_students_archive_is_that_students_whatever_its_names_say(courses):
+    """The platform names the archive a student uploads (Eve's, late); the names inside are the
+    student's own. Eve names one notebook as Canvas would name Ada's, with a higher
+    resubmission number, and on Blackboard names hers with an attempt time before the due date:
+    Ada keeps her own work, and both of Eve's stay Eve's and late."""
+    course = courses[2]
+    from nbgrader.api import Gradebook
+    from nbgrader.utils import parse_utc
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id=COURSE_ID) as gb:
+        gb.update_or_create_assignment(ASSIGNMENT, duedate=DUE)
+    notebook = submission(course, ASSIGNMENT, solved=False)
+    archive = course / "downloaded" / ASSIGNMENT / "archive"
+    archive.mkdir(parents=True)
+    eves = archive / "eves.zip"
+    write_zip(eves, {"lovelaceada_1001_9999_a1_convolution-9.ipynb": labelled(notebook, "eve, as ada"),
+                     "eveevil_1004_9998_a1_convolution.ipynb": labelled(notebook, "eve's own")})
+    backdated = archive / "backdated.zip"
+    write_zip(backdated, {"A1 Convolution_evebb_attempt_2024-03-01-12-00-00_a1_convolution.ipynb":
+                          labelled(notebook, "eve on blackboard")})
+    write_zip(archive / "canvas.zip", {
+        "lovelaceada_1001_5001_a1_convolution.ipynb": labelled(notebook, "ada's own"),
+        "eveevil_LATE_1004_5002_work.zip": eves.read_bytes(),
+        "A1 Convolution_evebb_attempt_2024-03-04-09-30-00_work.zip": backdated.read_bytes(),
+    })
+    eves.unlink()
+    backdated.unlink()
+    result = zip_collect(course, ASSIGNMENT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    def collected(student):
+        folder = course / "submitted" / student / ASSIGNMENT
+        label = json.loads((folder / f"{ASSIGNMENT}.ipynb").read_text())["metadata"]["lms_test_file"]
+        stamp = folder / "timestamp.txt"
+        return label, parse_utc(stamp.read_text().strip()) if stamp.exists() else None
+
+    assert collected("1001") == ("ada's own", None)
+    label, stamp = collected("1004")
+    assert label == "eve, as ada" and stamp > DUE  # her highest resubmission, late as Canvas said
+    assert collected("evebb") == ("eve on blackboard", datetime(2024, 3, 4, 9, 30))
+    table = table_rows(result.stdout)
+    inside = "canvas/eveevil_LATE_1004_5002_work/lovelaceada_1001_9999_a1_convolution-9.ipynb"
+    assert table[inside][0] == "1004" and "LATE" in table[inside][1]
+    assert sorted(path.name for path in (course / "submitted").iterdir()) == ["1001", "1004", "evebb"]

@@ -57,6 +57,23 @@ def test_other_files_are_told_apart():
     assert facts("a1_convolution_2024/a1_convolution.ipynb", archives=["a1_convolution_2024"]).owner is None
 
 
+@pytest.mark.parametrize("inner", [
+    "lovelaceada_1001_9999_a1_convolution-9.ipynb",  # a classmate's Canvas name
+    "A1 Convolution_alovelace_attempt_2024-03-01-12-00-00_a1_convolution.ipynb",  # an earlier attempt
+    "Ada Lovelace_20001_assignsubmission_file_/a1_convolution.ipynb",  # a Moodle folder
+    "ada_lovelace_12345_submission/a1_convolution.ipynb",  # a numbered folder
+])
+def test_inside_a_students_archive_the_platforms_name_for_the_archive_decides(inner):
+    archive = "subs/eveevil_LATE_1004_5002_work"
+    found = facts(f"{archive}/{inner}", archives=["subs", archive])
+    assert found.kind == "notebook" and found.notebook == "a1_convolution.ipynb"
+    assert (found.owner.platform, found.owner.key, found.owner.late) == ("Canvas", "1004", True)
+    assert found.owner.where == "archive eveevil_LATE_1004_5002_work"
+    attempt = "A1 Convolution_eve_attempt_2024-03-04-09-30-00_work"
+    found = facts(f"subs/{attempt}/{inner}", archives=["subs", f"subs/{attempt}"])
+    assert (found.owner.key, found.owner.attempt) == ("eve", datetime(2024, 3, 4, 9, 30))
+
+
 def test_a_canvas_export_works_as_the_roster(tmp_path):
     path = tmp_path / "roster.csv"
     path.write_text("\ufeffStudent,ID,SIS User ID,SIS Login ID,Section,A1 (4321)\n"

@@ -138,24 +138,30 @@ def describe(path: PurePosixPath, notebooks: list[str], archive_folders: set[Pur
              roster: Roster | None = None) -> FileFacts:
     """What the file at ``path`` (relative to the extracted folder) is and whose.
 
-    ``archive_folders``: the folders archives were unpacked into (never a student's name). The
-    owner is looked for, first to last: a platform's prefix on a folder above the file, a
-    platform's prefix on the file name, an id before the notebook's name, the notebook's own folder
-    named ``<id>_<number>...`` or after a roster student.
+    ``archive_folders``: the folders archives were unpacked into. The owner is looked for,
+    first to last: a platform's prefix on a folder above the file (the outermost one: the name
+    the platform gave, which a student cannot choose -- an archive a student handed in is
+    unpacked into a folder named as the platform named the archive, and everything in it is that
+    student's, whatever names the student wrote inside, with the platform's LATE mark and attempt
+    time), a platform's prefix on the file name, an id before the notebook's name, the notebook's
+    own folder named ``<id>_<number>...`` or after a roster student (not an archive's folder).
     """
     kind = _kind(path, archive_folders)
     if kind:
         return FileFacts(path, kind)
-    folders = [PurePosixPath(*path.parts[:i]) for i in range(len(path.parts) - 1, 0, -1)]
-    folders = [folder for folder in folders if folder not in archive_folders]
+    above = [PurePosixPath(*path.parts[:i]) for i in range(1, len(path.parts))]  # outermost first
 
     owner, own_name = None, path.name
-    for folder in folders:
-        if found := read_prefix(folder.name, where=f"folder {folder.name}"):
+    for folder in above:
+        where = f"archive {folder.name}" if folder in archive_folders else f"folder {folder.name}"
+        if found := read_prefix(folder.name, where=where):
             owner = found[0]
             break
-    if owner is None and (found := read_prefix(path.name)):
-        owner, own_name = found
+    if found := read_prefix(path.name):
+        if owner is None:
+            owner = found[0]
+        own_name = found[1]  # inside a platform-named folder: the student's own name for the file
+    folders = [folder for folder in reversed(above) if folder not in archive_folders]
 
     matched = match_notebook(own_name, notebooks)
     if matched is None:
