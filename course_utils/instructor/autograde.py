@@ -54,6 +54,7 @@ from tqdm.auto import tqdm
 from course_utils.grading import flags
 from course_utils.instructor.course import find_course_root, with_venv_on_path
 from course_utils.instructor.untrusted.ids import is_safe_student_id
+from course_utils.instructor.untrusted.terminal import one_line
 
 STATE_DIR = ".autograde"  # git-ignored; one JSON record per graded student
 SURVEY_TIMEOUT = 600.0  # seconds for a worker to start and read the course
@@ -72,11 +73,13 @@ class StudentResult:
     submitted: float = 0.0  # modification time of the submission that was graded
 
     def line(self, with_assignment: bool = False) -> str:
+        """One line for the terminal: notes and reasons can quote a submission (an error message,
+        a file name), so control characters and escape sequences in them are shown escaped."""
         who = f"{self.student} ({self.assignment})" if with_assignment else self.student
         if self.status == "graded":
-            notes = f" ({'; '.join(self.notes)})" if self.notes else ""
+            notes = f" ({'; '.join(one_line(note) for note in self.notes)})" if self.notes else ""
             return f"{who}: {self.score:g}/{self.max_score:g} in {self.seconds:.1f} s{notes}"
-        return f"{who}: FAILED after {self.seconds:.1f} s: {self.reason}"
+        return f"{who}: FAILED after {self.seconds:.1f} s: {one_line(self.reason)}"
 
 
 def worker_environment(jobs: int, sandbox: bool = True) -> dict[str, str]:

@@ -11,7 +11,7 @@ import re
 import nbformat
 import pytest
 
-from course_utils.instructor.untrusted import files, html, ids, pages, spreadsheet
+from course_utils.instructor.untrusted import files, html, ids, pages, spreadsheet, terminal
 
 # --- ids -----------------------------------------------------------------------------------------
 
@@ -207,3 +207,22 @@ def test_a_page_gets_a_policy_that_allows_only_its_own_scripts():
     ("-0.5", "-0.5"), ("10", "10"), ("1e-3", "1e-3"), ("Lovelace, Ada", "Lovelace, Ada"), (None, ""), (7.5, "7.5")])
 def test_a_cell_a_spreadsheet_would_run_is_shown_as_text_and_numbers_stay_numbers(cell, shown):
     assert spreadsheet.spreadsheet_cell(cell) == shown
+
+
+ESCAPES = "\x1b[2K\x1b[1A\rerased\x1b]0;title\x07\x1b]52;c;ZWNobyBwd25lZAo=\x07\nforged line\u202e"
+
+
+def test_text_from_a_submission_reaches_the_terminal_on_one_line_with_no_escape_sequence():
+    shown = terminal.one_line(ESCAPES)
+    assert shown.isprintable() and "\x1b" not in shown and "\n" not in shown
+    assert "\\x1b[2K" in shown and "\\n" in shown and "\\u202e" in shown  # escaped, not dropped: visible
+    assert terminal.one_line("Zoë 山田, a 2x2 window") == "Zoë 山田, a 2x2 window"
+
+
+def test_an_autograde_line_shows_a_submissions_note_or_reason_escaped():
+    from course_utils.instructor.autograde import StudentResult
+
+    graded = StudentResult("a2_pooling", "eve", "graded", 1.0, 0.0, 10.0, notes=[f"relu was stopped: {ESCAPES}"])
+    failed = StudentResult("a2_pooling", "eve", "failed", 1.0, reason=ESCAPES)
+    for line in (graded.line(), failed.line(with_assignment=True)):
+        assert line.isprintable() and "\x1b" not in line, repr(line)

@@ -34,6 +34,7 @@ from nbgrader.utils import check_mode
 
 from course_utils.instructor.untrusted.files import copy_submission
 from course_utils.instructor.untrusted.ids import is_safe_student_id
+from course_utils.instructor.untrusted.terminal import one_line
 
 
 def arrival_time(folder: str, now: float | None = None) -> float:
@@ -126,9 +127,10 @@ class ExchangeCollect(NbgraderExchangeCollect):
         with open(os.path.join(dest, "timestamp.txt"), "w") as handle:
             handle.write(record["timestamp"].replace(tzinfo=datetime.timezone.utc).strftime(self.timestamp_format))
         for entry in skipped:
-            self.refused.append(f"{record['filename']}/{entry}: not collected")
+            self.refused.append(one_line(f"{record['filename']}/{entry}: not collected"))
             if entry.path.endswith(".ipynb"):
-                self.log.error("Refused %s's notebook %s: it is %s", record["username"], entry.path, entry.why)
+                self.log.error("Refused %s's notebook %s: it is %s", record["username"], one_line(entry.path),
+                               one_line(entry.why))
 
     def copy_files(self):
         super().copy_files()

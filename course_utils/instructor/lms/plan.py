@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from course_utils.instructor.lms.names import FileFacts, Owner, archive_stem
 from course_utils.instructor.lms.roster import Roster, RosterEntry, safe_id
+from course_utils.instructor.untrusted.terminal import one_line
 
 SKIPPED = {
     "macOS metadata": "macOS metadata",
@@ -261,13 +262,6 @@ def _choose(plan, outcomes, versions, notebook, zone, mtime, same_content) -> No
         student.first_name, _, student.last_name = owner.name.rpartition(" ")
     elif owner.platform == "Canvas":
         student.lms_user_id = owner.key
-
-
-def one_line(text: str) -> str:
-    """``text`` on one line: a newline, a tab or any other control character in a file name is
-    shown escaped (``\\n``), so that every file keeps its one row."""
-    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
-                   for ch in text)
 
 
 def format_report(plan: Plan, roster_source: str = "") -> str:

@@ -13,5 +13,6 @@ module           what it holds
 ``html``         a notebook made safe to show: scripts, handlers and active content removed
 ``pages``        the Formgrader's submission page and the feedback files, sanitized, with a CSP
 ``spreadsheet``  a CSV cell that a spreadsheet never reads as a formula
+``terminal``     text shown in the instructor's terminal or log: one line, no escape sequences
 ===============  ================================================================================
 """

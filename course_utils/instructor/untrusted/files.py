@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_utils.instructor.untrusted.ids import is_plain_name
+from course_utils.instructor.untrusted.terminal import one_line
 
 CHUNK = 1 << 20
 #: What :func:`keep_only_regular_files` removed in this process, per (student, assignment) folder
@@ -223,20 +224,20 @@ def keep_only_regular_files(assignment=None, student=None, notebooks=(), log=Non
     for folder in sorted(folders):
         REMOVED[(os.path.basename(os.path.dirname(folder)), os.path.basename(folder))] = mine = []
         if os.path.islink(folder):
-            log.error("Refused %s: the submission folder is a symbolic link", folder)
+            log.error("Refused %s: the submission folder is a symbolic link", one_line(folder))
             continue
         for entry in non_regular_entries(folder):
             path = os.path.join(folder, entry.path)
             try:
                 os.unlink(path)
             except OSError as error:
-                log.error("Could not remove %s (%s): %s", path, entry.why, error)
+                log.error("Could not remove %s (%s): %s", one_line(path), one_line(entry.why), one_line(error))
                 continue
             removed.append(entry)
             mine.append(entry)
             if entry.path.endswith(".ipynb"):
                 log.error("Refused the notebook %s: it is %s, not a notebook the student wrote; "
-                          "that student is not graded", path, entry.why)
+                          "that student is not graded", one_line(path), one_line(entry.why))
             else:
-                log.warning("Skipped %s: it is %s, not a file the student wrote", path, entry.why)
+                log.warning("Skipped %s: it is %s, not a file the student wrote", one_line(path), one_line(entry.why))
     return removed
