@@ -87,7 +87,9 @@ class Check:
     ``specs``: one spec, or one per output when the function returns several arrays (then
     ``outputs`` names them, e.g. ``("dx", "dw", "db")``, ``outputs_are`` says what they are, e.g.
     ``"gradients"``, and every case is judged for the first output, then the second, ...).
-    ``visible()`` and ``hidden()`` build the case lists (fixed seeds: the same cases every time).
+    ``visible()`` and ``hidden()`` build the case lists (fixed seeds: the same cases every time);
+    ``hidden(seed)`` builds the same kinds of hidden case with values drawn from ``seed`` (see
+    :meth:`hidden_cases`).
     ``groups``: the names the points are split over, in the order students see them;
     ``classify(case)``: the group a case's values count for, by what the case tests (one of
     ``groups``, never a property group).
@@ -100,6 +102,20 @@ class Check:
     hidden: Callable[[], list[Case]]
     groups: tuple[str, ...] = ()
     classify: Callable[[Case], str] | None = None
+
+    def hidden_cases(self, seed: int | None = None) -> list[Case]:
+        """The published hidden cases (``seed`` None), or what the trusted check grades on: the
+        same cases by name and kind with their values (and the random cases' shapes) drawn from
+        ``seed``, after the worked example again with other numbers (its group has no hidden
+        case otherwise). A table of the published answers then earns nothing -- not even the
+        worked example's group, which would also unlock the dtype and inputs-unchanged groups."""
+        if seed is None:
+            return self.hidden()
+        rng = np.random.default_rng([seed, 1])  # a stream of its own, beside hidden(seed)'s
+        again = [Case("the worked example's shapes, other numbers", _redrawn(case.args, rng),
+                      {key: _redrawn(value, rng) for key, value in case.kwargs.items()}, WORKED_EXAMPLE)
+                 for case in self.visible() if self.group_of(case) == WORKED_EXAMPLE]
+        return again + self.hidden(seed)
 
     def group_of(self, case: Case) -> str:
         """The group ``case``'s values count for: its own ``group`` if set, else ``classify``'s."""
@@ -117,6 +133,22 @@ DTYPE = "dtype"
 INPUT_UNCHANGED = "input left unchanged"
 #: The groups that are properties of every right answer rather than kinds of case.
 PROPERTY_GROUPS = (DTYPE, INPUT_UNCHANGED)
+
+
+def _redrawn(value, rng: np.random.Generator):
+    """``value`` with other numbers of the same kind: an array of the same shape and dtype, a
+    float; integers (sizes, strides, padding) and everything else stay as they are."""
+    if isinstance(value, tuple):
+        return tuple(_redrawn(item, rng) for item in value)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f":
+            return rng.standard_normal(value.shape).astype(value.dtype)
+        if value.dtype.kind in "iu":
+            return rng.integers(0 if value.dtype.kind == "u" else -5, 6, value.shape).astype(value.dtype)
+        return value.copy()
+    if isinstance(value, float):
+        return float(rng.standard_normal())
+    return value
 
 
 def describe(value) -> str:

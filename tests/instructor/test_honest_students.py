@@ -14,7 +14,13 @@ ordinary_tools     cells that plot with matplotlib, show the lesson photo with c
                    loop with tqdm, run ``!ls`` and ``%timeit``
 tqdm_inside        conv2d loops over the images with ``tqdm`` inside the function
 gradeless_cell     a markdown cell marked graded (solution, grade, 50 points) with no grade_id
+cell_magics        conv2d's cell starts with ``%%time``, zero_pad's with ``%%capture``, and a
+                   cell above conv2d's test cell times it with ``%time out = conv2d(...)``
 =================  ============================================================================
+
+Graded beside them, not honest in the same way: ``helper_module`` imports conv2d from
+``helpers.py`` beside its notebook. The kernel finds it; the grader cannot check it, and says so
+plainly (conv2d scores 0, nobody is suspected of tampering).
 """
 
 from __future__ import annotations
@@ -88,14 +94,33 @@ def notebooks(course) -> dict[str, dict]:
         "ordinary_tools": with_cells(submission(course, A1), "test_conv2d", TOOLS),
         "tqdm_inside": submission(course, A1, code={"conv2d": tqdm_conv2d}),
         "gradeless_cell": gradeless,
+        "cell_magics": with_cells(submission(course, A1, code={
+            "conv2d": "%%time\n" + code["conv2d"], "zero_pad": "%%capture\n" + code["zero_pad"]}),
+            "test_conv2d", [TIMED]),
     }
+
+
+TIMED = "%time out = conv2d(np.ones((1, 1, 6, 6)), np.ones((1, 1, 3, 3)), np.zeros(1))\nprint(out.shape)"
+HELPERS = "import numpy as np\n\n\n{conv2d}"
+
+
+def helper_module(course) -> dict:
+    """conv2d imported from helpers.py beside the notebook (written by :func:`plant_helpers`)."""
+    return submission(course, A1, code={"conv2d": "from helpers import conv2d\n"})
+
+
+def plant_helpers(course) -> None:
+    code = solution_code(A1)
+    body = "\n\n".join(code[name] for name in ("zero_pad", "conv_single_step", "output_size", "conv2d"))
+    (course / "submitted" / "helper_module" / A1 / "helpers.py").write_text(HELPERS.format(conv2d=body))
 
 
 @pytest.fixture(scope="module", params=["nbgrader", "course_utils"])
 def graded(request, released_course, tmp_path_factory):
     course = copy_course(released_course, tmp_path_factory.mktemp(request.param) / "course")
     students = notebooks(course)
-    submit(course, A1, students)
+    submit(course, A1, {**students, "helper_module": helper_module(course)})
+    plant_helpers(course)
     command = ([sys.executable, "-m", "nbgrader", "autograde", A1] if request.param == "nbgrader"
                else [sys.executable, "-m", "course_utils.instructor.autograde", A1, "--jobs", "2"])
     result = subprocess.run(command, cwd=course, env=course_env(), capture_output=True, text=True, timeout=1200)
@@ -151,3 +176,17 @@ def test_a_graded_cell_without_a_grade_id_is_an_ordinary_cell_worth_nothing(grad
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="cnn_course") as gradebook:
         assert gradebook.find_submission(A1, "gradeless_cell").max_score == 10
     assert "is marked as an nbgrader cell but has no grade_id" in result.stdout + result.stderr or command == "course_utils"
+
+
+def test_a_function_imported_from_a_file_beside_the_notebook_costs_it_with_a_plain_reason(graded):
+    command, course, result, _ = graded
+    output = result.stdout + result.stderr
+    got = gradebook_scores(f"sqlite:///{course / 'gradebook.db'}", ["helper_module"], A1)["helper_module"]
+    assert got == {**POINTS[A1], "conv2d": 0}, output[-3000:]
+    test_cell = cell_with_grade_id(autograded(course, "helper_module"), "test_conv2d")
+    recorded = test_cell["metadata"]["course_grading"]
+    assert recorded["kernel_score"] == POINTS[A1]["conv2d"]  # the kernel found helpers.py
+    assert recorded["mismatch"] == ("test cell test_conv2d passed in the kernel; in the trusted check conv2d is "
+                                    f"imported from a module the checking process does not offer (0/{POINTS[A1]['conv2d']:g})")
+    assert "tampering suspected" not in output
+    assert "Define it in the notebook itself" in re.sub(r"\s+", " ", cell_text(test_cell))

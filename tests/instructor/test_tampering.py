@@ -103,7 +103,38 @@ ATTACKS = {
     "kill_parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)" + WRONG_RELU,
     "fake_pass": "print('\\N{CHECK MARK} relu: all 4 checks passed (worked numbers; a 3x4 matrix)')" + WRONG_RELU,
     "endless_loop": "def relu(x):\n    while True:\n        pass\n",
+    "published_answers": "",  # filled in below: a table of the answers to the published cases
 }
+
+
+def published_answers() -> str:
+    """relu as a table of the right answers to every published case (visible and hidden: the
+    case lists ship with the course), computed offline with the course's own reference and
+    keyed by the input's bytes; any other input gets the wrong ``x`` back."""
+    import base64
+
+    import numpy as np
+    from course_utils.grading.cases import CHECKS
+
+    check = CHECKS["relu"]
+    table = {}
+    for case in check.visible() + check.hidden():
+        x = np.ascontiguousarray(case.args[0])
+        answer = np.ascontiguousarray(check.specs[0].reference(*case.args, **case.kwargs))
+        key = hashlib.sha256(repr((x.dtype.str, x.shape)).encode() + x.tobytes()).hexdigest()
+        table[key] = (answer.dtype.str, answer.shape, base64.b64encode(answer.tobytes()).decode())
+    return ("import base64, hashlib\nimport numpy as np\n"
+            f"TABLE = {table!r}\n"
+            "def relu(x):\n"
+            "    c = np.ascontiguousarray(x)\n"
+            "    key = hashlib.sha256(repr((c.dtype.str, c.shape)).encode() + c.tobytes()).hexdigest()\n"
+            "    if key in TABLE:\n"
+            "        dtype, shape, data = TABLE[key]\n"
+            "        return np.frombuffer(base64.b64decode(data), dtype=dtype).reshape(shape).copy()\n"
+            "    return x\n")
+
+
+ATTACKS["published_answers"] = published_answers()
 
 
 def graded_cell_added(notebook: dict) -> dict:
@@ -132,9 +163,10 @@ HONEST = {
 }
 #: What ``nbgrader autograde`` grades too: honest students, and one attack of each kind (on the
 #: grading code, numpy, the output, delegation, the course's files, the network, a fault, the
-#: notebook's metadata). Its pipeline is the one ``make grade`` runs, in another process layout.
+#: notebook's metadata, answers looked up). Its pipeline is the one ``make grade`` runs, in another process layout.
 NBGRADER_SAMPLE = ("solution", "float64_relu", "pasted_test_cell", "patch_judge", "fake_pass",
-                   "hidden_reference", "read_solutions", "network", "endless_loop", "graded_cell_added")
+                   "hidden_reference", "read_solutions", "network", "endless_loop", "graded_cell_added",
+                   "published_answers")
 #: command -> the students it grades.
 GRADED_BY = {"course_utils": (*HONEST, *ATTACKERS), "nbgrader": NBGRADER_SAMPLE}
 

@@ -11,6 +11,7 @@ payloads           the solution, plus a cell whose outputs are HTML with ``onerr
                    SVG with a script, a widget, markdown with a script, and a plot; markdown
                    cells with ``<script>``, ``<img onerror>``, ``javascript:``, ``<iframe
                    srcdoc>``, ``data:text/html`` and an SVG attachment with a script; widget state
+historian          the solution, and a last cell printing every input IPython ran (``In``)
 linker             the solution, and beside it ``leak.txt -> ../../../solutions/...``,
                    ``notes -> /etc/passwd``, ``etc -> /etc`` and a FIFO; a cell tries to read them
 linked_notebook    its notebook is a symbolic link to the instructor's solution notebook
@@ -34,6 +35,7 @@ import pytest
 from nbgrader_course import (
     COURSE_ID,
     cell_text,
+    cell_with_grade_id,
     copy_course,
     course_env,
     gradebook_scores,
@@ -86,6 +88,15 @@ def linker_notebook(course: Path) -> dict:
     return notebook
 
 
+HISTORY_PROBE = "print('\\n=====\\n'.join(In))"
+
+
+def historian_notebook(course: Path) -> dict:
+    notebook = submission(course, ASSIGNMENT)
+    notebook["cells"].append(dict(nbformat.v4.new_code_cell(HISTORY_PROBE)))
+    return notebook
+
+
 def plant_links(course: Path) -> None:
     folder = course / "submitted" / "linker" / ASSIGNMENT
     (folder / "leak.txt").symlink_to(f"../../../solutions/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
@@ -114,7 +125,8 @@ def graded(request, released_course, tmp_path_factory):
     course = copy_course(released_course, tmp_path_factory.mktemp(request.param) / "course")
     submit(course, ASSIGNMENT, {"honest": submission(course, ASSIGNMENT),
                                 "payloads": json_cells(payload_notebook(course)),
-                                "linker": json_cells(linker_notebook(course))})
+                                "linker": json_cells(linker_notebook(course)),
+                                "historian": json_cells(historian_notebook(course))})
     plant_links(course)
     if request.param == "nbgrader":
         result = run(course, "nbgrader", "autograde", ASSIGNMENT)
@@ -130,7 +142,8 @@ def scores(course: Path, students) -> dict:
 
 def test_honest_code_scores_full_marks_whatever_else_its_notebook_holds(graded):
     command, course, result, _ = graded
-    assert scores(course, ["honest", "payloads", "linker"]) == {name: FULL for name in ("honest", "payloads", "linker")}, \
+    students = ("honest", "payloads", "linker", "historian")
+    assert scores(course, students) == {name: FULL for name in students}, \
         result.stdout + result.stderr[-3000:]
 
 
@@ -159,6 +172,18 @@ def test_no_link_fifo_or_device_reaches_autograded_or_feedback_and_the_kernel_re
         "metadata"]["course_grading"]["notes"]
     assert sorted(note.split(":")[0] for note in notes) == ["skipped etc", "skipped leak.txt", "skipped notes",
                                                              "skipped pipe"], notes
+
+
+def test_the_kernel_never_holds_the_hidden_tests_so_no_cell_can_hand_them_back(graded):
+    command, course, _, _ = graded
+    notebook = json.loads((course / "autograded" / "historian" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+    history = cell_text(notebook["cells"][-1])
+    assert "grading.check_relu(relu)" in history  # the probe ran and printed the test cells' inputs
+    assert "HIDDEN TESTS" not in history and "hidden=True" not in history, history
+    test_cell = "".join(cell_with_grade_id(notebook, "test_relu")["source"])
+    assert "### BEGIN HIDDEN TESTS" in test_cell  # restored for the instructor once the cell ran
+    page = (course / "feedback" / "historian" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "grading.check_relu(relu)" in page and "HIDDEN TESTS" not in page and "hidden=True" not in page
 
 
 def test_a_notebook_that_is_a_link_is_refused_for_that_student_with_a_message(graded):

@@ -201,8 +201,8 @@ def _pool_group(case: Case) -> str:
 
 CHECKS = (
     Check(ASSIGNMENT, "relu", (RELU,), _relu_visible, _relu_hidden, RELU_GROUPS, lambda case: ANY_SHAPE),
-    Check(ASSIGNMENT, "max_pool2d", (MAX_POOL2D,), _pool_visible, lambda: _pool_hidden(seed=10),
+    Check(ASSIGNMENT, "max_pool2d", (MAX_POOL2D,), _pool_visible, lambda seed=10: _pool_hidden(seed),
           POOL_GROUPS, _pool_group),
-    Check(ASSIGNMENT, "avg_pool2d", (AVG_POOL2D,), _pool_visible, lambda: _pool_hidden(seed=11),
+    Check(ASSIGNMENT, "avg_pool2d", (AVG_POOL2D,), _pool_visible, lambda seed=11: _pool_hidden(seed),
           POOL_GROUPS, _pool_group),
 )

@@ -241,7 +241,11 @@ def check_function(function: dict, namespace: dict, record: dict, seconds: float
             kwargs = {key: value.copy() if isinstance(value, np.ndarray) else value for key, value in kwargs.items()}
             entry = {"case": name}
             started = time.perf_counter()
-            if not callable(target):
+            if target is None and function["variable"] in record["unavailable"]:
+                # bound only by an import the checker does not have (``from helpers import relu``)
+                entry["raised"] = {"type": "NameError", "message": f"name '{function['variable']}' is not defined",
+                                   "unavailable": record["unavailable"][function["variable"]], "imported": True}
+            elif not callable(target):
                 entry["missing"] = _missing(function["variable"], target, record)
             else:
                 try:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import json
 import os
 import re
@@ -57,11 +58,12 @@ class GradedFunction:
     test_cell: str
     cells: tuple[int, ...]  # indices of the code cells above the test cell, test cells excluded
     test_cell_index: int = 0  # where the test cell is in the notebook
+    seed: int | None = None  # the hidden cases' seed (:func:`submission_seed`); None: the published ones
 
     @functools.cached_property
     def cases(self) -> list[Case]:
-        """The visible cases, then the hidden ones (built once: the same every time)."""
-        return self.check.visible() + self.check.hidden()
+        """The visible cases, then the hidden ones drawn from ``seed`` (built once)."""
+        return self.check.visible() + self.check.hidden_cases(self.seed)
 
     @functools.cached_property
     def visible_count(self) -> int:
@@ -73,9 +75,24 @@ def is_test_cell(cell) -> bool:
     return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
-def graded_functions(notebook) -> list[GradedFunction]:
+def submission_seed(notebook) -> int:
+    """The seed the trusted check draws a submission's hidden cases from: a hash of every code
+    cell's source. The published hidden cases (``course_utils/grading/cases``, fixed seeds) are
+    in every student's copy of the course, so a notebook could hold a table of their answers and
+    pass without computing anything; the hidden cases it is graded on are the same kinds of case
+    with values that depend on that very notebook -- changing the table changes the cases --,
+    and the same submission is graded on the same cases every time."""
+    digest = hashlib.sha256()
+    for cell in notebook["cells"]:
+        if cell.get("cell_type") == "code":
+            digest.update(_source(cell).encode("utf-8", "surrogatepass") + b"\0")
+    return int.from_bytes(digest.digest()[:8], "big")
+
+
+def graded_functions(notebook, seed: int | None = None) -> list[GradedFunction]:
     """Every check the test cells call, in notebook order (a function checked twice -- visible
-    and hidden -- counts once)."""
+    and hidden -- counts once); ``seed``: where the hidden cases are drawn from (None: the
+    published ones)."""
     functions, seen = [], set()
     above: list[int] = []
     for index, cell in enumerate(notebook["cells"]):
@@ -88,7 +105,7 @@ def graded_functions(notebook) -> list[GradedFunction]:
         for name, variable in _checks_called(_source(cell)):
             if name in CHECKS and (grade_id, name) not in seen:
                 seen.add((grade_id, name))
-                functions.append(GradedFunction(CHECKS[name], variable, grade_id, tuple(above), index))
+                functions.append(GradedFunction(CHECKS[name], variable, grade_id, tuple(above), index, seed))
     return functions
 
 
@@ -117,10 +134,23 @@ def _source(cell) -> str:
 _IPYTHON_SYNTAX = re.compile(r"^\s*(%|!)|^\s*[\w.]+\s*=\s*[%!]|\?\s*$", re.MULTILINE)
 
 
+#: Magics whose code IPython runs in the notebook's own namespace, as ordinary code: the checking
+#: process runs that code (a ``def`` under ``%%time`` defines the function in the kernel too).
+#: Others do nothing there: ``%%timeit`` runs its code in a scope of its own, ``%%bash``,
+#: ``%%writefile``, ``%%html`` ... are not Python.
+CODE_RUNS = {"time", "capture", "prun"}
+_CELL_MAGIC = re.compile(r"\A(?:[ \t]*\n)*%%(?P<name>\w+)[^\n]*(?:\n|\Z)")
+_LINE_MAGIC = re.compile(r"^(?P<indent>[ \t]*)%(?P<name>time|prun)[ \t]+(?=\S)", re.MULTILINE)
+
+
 def python_source(source: str) -> str:
-    """A cell's source as plain Python: IPython's magics and ``!commands`` become calls (which
-    do nothing in the checking process). A cell without such a line is returned as it is
-    (IPython's transformer takes seconds on a pasted megabyte of data)."""
+    """A cell's source as plain Python: the code under ``%%time``, ``%%capture`` and ``%%prun``
+    (and after ``%time``, ``%prun``) as it is, as IPython runs it; other magics and
+    ``!commands`` become calls (which do nothing in the checking process). A cell without such a
+    line is returned as it is (IPython's transformer takes seconds on a pasted megabyte of data)."""
+    if (magic := _CELL_MAGIC.match(source)) and magic["name"] in CODE_RUNS:
+        source = "\n" * magic.group().count("\n") + source[magic.end():]  # line numbers kept
+    source = _LINE_MAGIC.sub(lambda match: match["indent"], source)
     if not _IPYTHON_SYNTAX.search(source):
         return source
     from IPython.core.inputtransformer2 import TransformerManager
@@ -179,7 +209,7 @@ class AnswerRun:
               cell_seconds: float = CELL_SECONDS) -> AnswerRun:
         """Write the job and start the checking process on it. ``cell_seconds``: one cell's limit
         (the kernel's); ``case_seconds``: all of one function's cases."""
-        functions = graded_functions(notebook)
+        functions = graded_functions(notebook, submission_seed(notebook))
         folder = None
         budget = 0.0
         if functions:

@@ -40,6 +40,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader import utils
+from nbgrader.preprocessors import ClearHiddenTests
 from nbgrader.preprocessors import DeduplicateIds as NbgraderDeduplicateIds
 from nbgrader.preprocessors import Execute as NbgraderExecute
 from nbgrader.preprocessors import LimitOutput as NbgraderLimitOutput
@@ -48,7 +49,7 @@ from nbgrader.preprocessors import OverwriteCells as NbgraderOverwriteCells
 from traitlets import Bool, default
 
 from course_utils.grading import flags
-from course_utils.instructor.trusted.answers import AnswerRun
+from course_utils.instructor.trusted.answers import AnswerRun, graded_functions
 from course_utils.instructor.trusted.pipeline import CourseSandbox, TrustedCheck, autograde_steps
 from course_utils.instructor.trusted.verdict import feedback_outputs, judge_answers, score_cell, skipped_cells_note
 from course_utils.instructor.untrusted.files import removed_from
@@ -192,13 +193,19 @@ class Execute(NbgraderExecute):
         super().__init__(*args, **kwargs)
         self._died_in = None
         self._cell = None
+        self._hide_in: set[int] = set()  # test cells run without their hidden-tests block
 
     def preprocess(self, nb, resources=None, km=None):
         """Run the notebook; where the trusted check follows in this pipeline, the kernel skips
-        the hidden checks (``grading.check_<name>(f, hidden=True)``): that check runs them."""
+        the hidden checks (``grading.check_<name>(f, hidden=True)``): that check runs them. The
+        test cells it decides also run without their hidden-tests block, restored after the
+        cell ran: the kernel never holds the hidden tests' source (a later cell could print
+        IPython's ``In`` into the feedback)."""
         self._died_in = None
+        decides = trusted_grading_decides(self.config)
+        self._hide_in = {function.test_cell_index for function in graded_functions(nb)} if decides else set()
         saved = os.environ.get(flags.TRUSTED_GRADING)
-        os.environ[flags.TRUSTED_GRADING] = "1" if trusted_grading_decides(self.config) else "0"
+        os.environ[flags.TRUSTED_GRADING] = "1" if decides else "0"
         try:
             return super().preprocess(nb, resources, km)
         finally:
@@ -218,6 +225,12 @@ class Execute(NbgraderExecute):
                 cell.outputs = [_error_output("DeadKernelError", f"not run: the kernel died in cell {self._died_in}")]
             return cell, self.resources
         self._cell = _cell_name(cell, index)
+        source = cell.source
+        if index in self._hide_in:
+            try:
+                ClearHiddenTests(parent=self)._remove_hidden_test_region(cell)
+            except RuntimeError:  # an unbalanced block (the release's): run the cell as it is
+                cell.source = source
         try:
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError as error:
@@ -231,6 +244,7 @@ class Execute(NbgraderExecute):
             return cell, self.resources
         finally:
             self._cell = None
+            cell.source = source
 
 
 def _error_output(name: str, text: str) -> NotebookNode:

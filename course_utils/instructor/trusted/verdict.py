@@ -155,6 +155,10 @@ def _judge_entry(check: Check, index: int, spec, case: Case, entry: dict | None,
         return failed(shown, f"{check.function} could not be checked: {entry['missing']}.")
     if "raised" in entry:
         raised = entry["raised"]
+        if raised.get("unavailable") == "not offered" and raised.get("imported"):
+            return failed(shown, f"{check.function} could not be checked: the notebook imports it from a module "
+                                 "the checking process does not offer (it has Python's standard library and numpy). "
+                                 "Define it in the notebook itself.")
         if raised.get("unavailable") == "not offered":
             return failed(shown, f"{check.function} uses {_unavailable_name(raised)}, which the checking process "
                                  "does not offer (it has Python's standard library and numpy): the grader could not "
@@ -255,8 +259,10 @@ def score_cell(grade_id: str, points: float, results: list[FunctionResult], kern
         mismatch = (f"test cell {grade_id} passed in the kernel; the trusted check could not finish: "
                     f"{stopped.stopped} ({score_:g}/{points:g})")
     elif kernel_passed and not trusted_passed and not_offered is not None:
-        mismatch = (f"test cell {grade_id} passed in the kernel; in the trusted check "
-                    f"{not_offered.verdict.function} uses {', '.join(not_offered.not_offered)}, which the "
+        used = not_offered.not_offered
+        what = (f"{not_offered.verdict.function} is imported from a module" if used == [not_offered.function.variable]
+                else f"{not_offered.verdict.function} uses {', '.join(used)}, which")
+        mismatch = (f"test cell {grade_id} passed in the kernel; in the trusted check {what} the "
                     f"checking process does not offer ({score_:g}/{points:g})")
     elif kernel_passed and not trusted_passed:
         mismatch = (f"{TAMPERING_SUSPECTED}: test cell {grade_id} passed in the kernel, trusted check "
