@@ -170,7 +170,7 @@ def number_tolerance(case: Case) -> tuple[float, float]:
     return 1e-6, 1e-9
 
 
-def _compare_values(spec: FunctionSpec, expected, got, case: Case | None = None) -> tuple[str, list[str]] | None:
+def _compare_values(spec: FunctionSpec, expected, got, case: Case) -> tuple[str, list[str]] | None:
     """``(what is wrong, detail lines)`` about the type, shape or values, or ``None`` when right
     (the dtype is judged by :func:`_compare_dtype`); ``case``: where the inputs are (a number's
     tolerance depends on their dtype)."""
@@ -189,7 +189,7 @@ def _compare_values(spec: FunctionSpec, expected, got, case: Case | None = None)
                 "return a single number, e.g. float(np.sum(...))",
             ]
         error = rel_error(expected, got)
-        relative, absolute = number_tolerance(case) if case is not None else (1e-6, 1e-9)
+        relative, absolute = number_tolerance(case)
         if not math.isclose(float(got), float(expected), rel_tol=relative, abs_tol=absolute):
             return "wrong values", [
                 f"expected {_number(expected)}, got {_number(got)}",

@@ -229,8 +229,8 @@ class Execute(NbgraderExecute):
         if index in self._hide_in:
             try:
                 ClearHiddenTests(parent=self)._remove_hidden_test_region(cell)
-            except RuntimeError:  # an unbalanced block (the release's): run the cell as it is
-                cell.source = source
+            except RuntimeError:  # an unbalanced block: nbgrader leaves the source as it was
+                pass
         try:
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError as error:
